@@ -1,0 +1,14 @@
+"""Cross-check hand-written gradients against autograd and finite differences.
+
+Public API: :func:`compare`, :func:`check`, :func:`check_numeric`, :func:`numeric_grad`,
+:func:`verify`, :func:`models`, :func:`register` with :class:`Model` and :class:`Case`.
+"""
+from crosscheck.compare import Comparison, KeyReport, compare
+from crosscheck.registry import Case, Model, get, models, register
+from crosscheck.numeric import check_numeric, numeric_grad
+from crosscheck.check import CaseReport, VerifyResult, check, check_case, verify
+from crosscheck import catalog  # noqa: F401  (registers the built-in models)
+
+__all__ = ["Case", "CaseReport", "Comparison", "KeyReport", "Model", "VerifyResult", "check",
+           "check_case", "check_numeric", "compare", "get", "models", "numeric_grad",
+           "register", "verify"]

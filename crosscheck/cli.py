@@ -1,0 +1,140 @@
+"""The ``crosscheck`` command.
+
+    crosscheck run [MODEL ...] [--examples N] [--seed S] [--profile ci|dev|thorough] [--json PATH]
+    crosscheck list
+
+Exit status: 0 when everything agrees, 1 on any disagreement, 2 on a usage error.
+"""
+import argparse
+import json
+import sys
+
+import crosscheck
+from crosscheck import profiles
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="crosscheck",
+        description="Prove hand-written gradients against autograd and finite differences "
+                    "on Hypothesis-drawn random cases.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    run = commands.add_parser("run", help="verify models and print a report")
+    run.add_argument("models", nargs="*", metavar="MODEL",
+                     help="models to verify (default: all; see 'crosscheck list')")
+    _add_run_options(run)
+    run.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    commands.add_parser("list", help="list the registered models and their options")
+    return parser
+
+
+def _add_run_options(parser):
+    parser.add_argument("--examples", type=int, metavar="N",
+                        help="examples per model (default: the profile's)")
+    parser.add_argument("--seed", type=int, metavar="S", help="Hypothesis seed (default: the profile's)")
+    parser.add_argument("--profile", choices=profiles.PROFILES,
+                        help=f"Hypothesis profile (default: ${profiles.ENV_VAR}, else ci under CI, else dev)")
+
+
+class Progress:
+    """A one-line counter on a terminal (stderr); silent when stderr is not a terminal."""
+
+    def __init__(self, label, stream=sys.stderr):
+        self.label, self.stream = label, stream
+        self.live = stream.isatty()
+
+    def __call__(self, n):
+        if self.live and (n < 10 or n % 5 == 0):
+            self.stream.write(f"\r  {self.label}: {n} examples ...")
+            self.stream.flush()
+
+    def done(self):
+        if self.live:
+            self.stream.write("\r" + " " * (len(self.label) + 30) + "\r")
+            self.stream.flush()
+
+
+def _failure_json(result):
+    if result.ok:
+        return None
+    out = {"case": result.case.to_json(crosscheck.get(result.model).arg_names), "error": result.error}
+    if result.report is not None:
+        against, worst = result.report.worst()
+        out.update(against=against, key=worst.key, index=worst.index, value=worst.value,
+                   reference=worst.reference, max_abs_error=worst.max_abs_error,
+                   max_rel_error=worst.max_rel_error, problem=worst.problem)
+    return out
+
+
+def result_json(result):
+    """A JSON-ready dict of one :class:`crosscheck.VerifyResult`."""
+    return {"model": result.model, "ok": result.ok, "examples": result.examples,
+            "examples_to_failure": result.examples_to_failure, "seconds": round(result.seconds, 3),
+            "worst_relative_error": result.worst, "failure": _failure_json(result)}
+
+
+def _print_result(result, out):
+    verdict = "agree" if result.ok else "DISAGREE"
+    print(f"\n{result.model}: {crosscheck.get(result.model).description}", file=out)
+    print(f"  {result.examples} examples, {result.seconds:.1f} s: {verdict}", file=out)
+    if result.worst:
+        print(f"  {'key':<8} worst relative error vs autograd", file=out)
+        for key, err in result.worst.items():
+            print(f"  {key:<8} {err:.1e}", file=out)
+    if not result.ok:
+        print("  " + result.summary().replace("\n", "\n  "), file=out)
+
+
+def run(args, out=sys.stdout):
+    names = args.models or crosscheck.models()
+    for name in names:
+        if name not in crosscheck.models():
+            raise UsageError(f"unknown model {name!r}; known: {', '.join(crosscheck.models())}")
+    if args.examples is not None and args.examples < 1:
+        raise UsageError(f"--examples must be >= 1; got {args.examples}")
+    profile = profiles.load(args.profile)
+    print(f"crosscheck run: profile {profile}"
+          + (f", seed {args.seed}" if args.seed is not None else "")
+          + (f", {args.examples} examples a model" if args.examples else ""), file=out)
+    results = []
+    for name in names:
+        progress = Progress(name)
+        result = crosscheck.verify(name, max_examples=args.examples, seed=args.seed, progress=progress)
+        progress.done()
+        _print_result(result, out)
+        results.append(result)
+    ok = all(r.ok for r in results)
+    total = sum(r.seconds for r in results)
+    print(f"\n{'all models agree' if ok else 'DISAGREEMENT found'} "
+          f"({sum(r.examples for r in results)} examples, {total:.1f} s)", file=out)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"profile": profile, "seed": args.seed, "ok": ok,
+                       "models": [result_json(r) for r in results]}, fh, indent=2)
+    return 0 if ok else 1
+
+
+def list_models(args, out=sys.stdout):
+    for name in crosscheck.models():
+        model = crosscheck.get(name)
+        print(f"{name}: {model.description}", file=out)
+        for option, values in model.options.items():
+            print(f"  {option}: {', '.join(map(str, values))}", file=out)
+    return 0
+
+
+COMMANDS = {"run": run, "list": list_models}
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"crosscheck: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,61 @@
+"""Hypothesis strategies that draw valid cases by construction (no ``assume``).
+
+Values are bounded and finite, never NaN or subnormal (autograd's derivative rules go
+wrong at subnormals), and every element of an array is drawn on its own
+(``fill=nothing()``), so that matrices are not mostly one repeated value: a missing
+transpose needs a non-symmetric matrix to show.
+"""
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import modelspec
+from crosscheck.registry import Case
+
+# Weights in [-1, 1] and inputs in [-2, 2]: with at most 8 units a layer, a tanh or sigmoid
+# pre-activation stays within |z| <= 8 * 1 * 1 + 1 = 9, where the derivative computed from
+# the unit's output (1 - a**2) still holds 8 significant digits (see crosscheck.compare).
+WEIGHT_BOUND = 1.0
+INPUT_BOUND = 2.0
+
+
+def floats(bound, dtype=np.float64):
+    """Finite, non-subnormal floats in [-bound, bound] representable in ``dtype``."""
+    return st.floats(-bound, bound, allow_nan=False, allow_infinity=False,
+                     allow_subnormal=False, width=np.dtype(dtype).itemsize * 8)
+
+
+def float_arrays(shape, bound, dtype=np.float64):
+    """Arrays of ``shape`` whose every element is drawn from :func:`floats`."""
+    return arrays(dtype, shape, elements=floats(bound, dtype), fill=st.nothing())
+
+
+def targets(loss, out_shape, dtype=np.float64):
+    """Targets that fit ``loss`` for network output of ``out_shape`` (see modelspec.check_target)."""
+    if loss == "cross_entropy":
+        return arrays(np.int64, out_shape[:-1], elements=st.integers(0, out_shape[-1] - 1),
+                      fill=st.nothing())
+    if loss == "bce":
+        return arrays(dtype, out_shape, elements=st.floats(0, 1, allow_subnormal=False,
+                                                           width=np.dtype(dtype).itemsize * 8),
+                      fill=st.nothing())
+    return float_arrays(out_shape, INPUT_BOUND, dtype)
+
+
+@st.composite
+def mlp_cases(draw, dtype=np.float64, max_depth=4, max_width=8, max_batch=8):
+    """MLP cases: 0..max_depth hidden layers, widths and batch 1..8, every loss,
+    activation and reduction."""
+    depth = draw(st.integers(0, max_depth))
+    sizes = draw(st.lists(st.integers(1, max_width), min_size=depth + 2, max_size=depth + 2))
+    batch = draw(st.integers(1, max_batch))
+    options = dict(loss=draw(st.sampled_from(modelspec.LOSSES)),
+                   activation=draw(st.sampled_from(modelspec.ACTIVATIONS)),
+                   reduction=draw(st.sampled_from(modelspec.REDUCTIONS)))
+    params = {}
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        params[f"W{i}"] = draw(float_arrays((fan_in, fan_out), WEIGHT_BOUND, dtype))
+        params[f"b{i}"] = draw(float_arrays((fan_out,), WEIGHT_BOUND, dtype))
+    x = draw(float_arrays((batch, sizes[0]), INPUT_BOUND, dtype))
+    y = draw(targets(options["loss"], (batch, sizes[-1]), dtype))
+    return Case(params, (x, y), options)
