@@ -37,4 +37,5 @@ def loss(params, x, y, *, loss, activation="relu", reduction="mean"):
     """Scalar loss of the MLP; same arguments and meaning as ``manual.mlp.loss_and_grads``."""
     modelspec.check_option("loss", loss, modelspec.LOSSES)
     modelspec.check_option("activation", activation, modelspec.ACTIVATIONS)
+    modelspec.check_mlp_x(x, modelspec.mlp_shapes(params))
     return losses.loss(loss, logits(params, x, activation=activation), y, reduction)

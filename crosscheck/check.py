@@ -118,6 +118,8 @@ class VerifyResult(NamedTuple):
     ok: every example agreed. examples: examples run (including shrinking).
     examples_to_failure: how many examples it took to find the first disagreement.
     worst: ``{key: largest relative error}`` over the agreeing examples.
+    numeric_examples, worst_numeric: how many examples also had finite differences as a
+    third opinion, and the largest relative error of autograd against them.
     case: the shrunk minimal failing :class:`Case`; report: its :class:`CaseReport`;
     error: the exception text where the checked function raised instead of returning.
     """
@@ -130,6 +132,8 @@ class VerifyResult(NamedTuple):
     case: Optional[registry.Case] = None
     report: Optional[CaseReport] = None
     error: Optional[str] = None
+    numeric_examples: int = 0
+    worst_numeric: float = 0.0
 
     def summary(self):
         """A few lines for a person: the verdict, and for a failure the minimal case."""
@@ -151,17 +155,18 @@ class VerifyResult(NamedTuple):
 
 
 def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
-           input_grads=None, numeric=True, progress=None):
+           input_grads=None, numeric=True, dtype=np.float64, progress=None):
     """Run the model's Hypothesis strategy and compare every drawn case with autograd.
 
     Inputs: model (a registered name or :class:`Model`); manual: a function with the
     signature of ``manual.<model>.loss_and_grads`` to check instead of ours;
     max_examples, seed, profile ("ci", "dev", "thorough"; default: the loaded profile);
+    dtype: float64 or float32 for every drawn array (tolerances follow the dtype);
     progress: called with the number of examples run so far.
     Returns: :class:`VerifyResult`; on a disagreement it holds the shrunk minimal case.
     """
     spec = registry.get(model)
-    state = {"examples": 0, "first_failure": None, "worst": {}}
+    state = {"examples": 0, "first_failure": None, "worst": {}, "fd": 0, "worst_fd": 0.0}
 
     def body(case):
         state["examples"] += 1
@@ -177,13 +182,17 @@ def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
             raise Disagreement(case, report)
         for r in report.autograd.reports.values():
             state["worst"][r.key] = max(state["worst"].get(r.key, 0.0), r.max_rel_error)
+        if report.numeric is not None:
+            state["fd"] += 1
+            state["worst_fd"] = max([state["worst_fd"]] + [r.max_rel_error for r in report.numeric.reports.values()])
 
     base = settings.get_profile(profile) if profile is not None else settings()
     overrides = dict(verbosity=Verbosity.quiet, database=None, report_multiple_bugs=False)
     if max_examples is not None:
         overrides["max_examples"] = max_examples
-    test = given(spec.cases())(body)
-    for case in reversed(spec.examples):
+    test = given(spec.cases(dtype=np.dtype(dtype).type))(body)
+    pinned = spec.examples if np.dtype(dtype) == np.float64 else ()  # pinned cases are float64
+    for case in reversed(pinned):
         test = example(case)(test)
     test = settings(base, **overrides)(test)
     if seed is not None:
@@ -194,6 +203,7 @@ def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
     except Disagreement as found:
         return VerifyResult(spec.name, False, state["examples"], state["first_failure"],
                             state["worst"], time.perf_counter() - start,
-                            found.case, found.report, found.error)
+                            found.case, found.report, found.error, state["fd"], state["worst_fd"])
     return VerifyResult(spec.name, True, state["examples"], None, state["worst"],
-                        time.perf_counter() - start)
+                        time.perf_counter() - start, numeric_examples=state["fd"],
+                        worst_numeric=state["worst_fd"])

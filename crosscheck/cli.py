@@ -1,11 +1,13 @@
 """The ``crosscheck`` command.
 
     crosscheck run [MODEL ...] [--examples N] [--seed S] [--profile ci|dev|thorough] [--json PATH]
+                   [--manual MODULE:FUNCTION]
     crosscheck list
 
 Exit status: 0 when everything agrees, 1 on any disagreement, 2 on a usage error.
 """
 import argparse
+import importlib
 import json
 import sys
 
@@ -28,6 +30,9 @@ def _parser():
     run.add_argument("models", nargs="*", metavar="MODEL",
                      help="models to verify (default: all; see 'crosscheck list')")
     _add_run_options(run)
+    run.add_argument("--manual", metavar="MODULE:FUNCTION",
+                     help="check this function (signature of manual.<model>.loss_and_grads) "
+                          "instead of the library's own; needs exactly one MODEL")
     run.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     commands.add_parser("list", help="list the registered models and their options")
     return parser
@@ -75,7 +80,8 @@ def result_json(result):
     """A JSON-ready dict of one :class:`crosscheck.VerifyResult`."""
     return {"model": result.model, "ok": result.ok, "examples": result.examples,
             "examples_to_failure": result.examples_to_failure, "seconds": round(result.seconds, 3),
-            "worst_relative_error": result.worst, "failure": _failure_json(result)}
+            "worst_relative_error": result.worst, "numeric_examples": result.numeric_examples,
+            "worst_numeric_relative_error": result.worst_numeric, "failure": _failure_json(result)}
 
 
 def _print_result(result, out):
@@ -86,8 +92,27 @@ def _print_result(result, out):
         print(f"  {'key':<8} worst relative error vs autograd", file=out)
         for key, err in result.worst.items():
             print(f"  {key:<8} {err:.1e}", file=out)
+    if result.numeric_examples:
+        print(f"  finite differences on {result.numeric_examples} small smooth examples: "
+              f"autograd within {result.worst_numeric:.1e} of them", file=out)
     if not result.ok:
         print("  " + result.summary().replace("\n", "\n  "), file=out)
+
+
+def load_function(spec):
+    """Import ``MODULE:FUNCTION`` (the current directory is on the path, as for ``python -m``)."""
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise UsageError(f"--manual must look like MODULE:FUNCTION; got {spec!r}")
+    if "" not in sys.path:
+        sys.path.insert(0, "")
+    try:
+        fn = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"cannot load --manual {spec!r}: {exc}") from exc
+    if not callable(fn):
+        raise UsageError(f"--manual {spec!r} is not callable")
+    return fn
 
 
 def run(args, out=sys.stdout):
@@ -95,6 +120,11 @@ def run(args, out=sys.stdout):
     for name in names:
         if name not in crosscheck.models():
             raise UsageError(f"unknown model {name!r}; known: {', '.join(crosscheck.models())}")
+    manual_fn = None
+    if args.manual:
+        if len(names) != 1:
+            raise UsageError("--manual checks one function: name exactly one MODEL")
+        manual_fn = load_function(args.manual)
     if args.examples is not None and args.examples < 1:
         raise UsageError(f"--examples must be >= 1; got {args.examples}")
     profile = profiles.load(args.profile)
@@ -104,7 +134,8 @@ def run(args, out=sys.stdout):
     results = []
     for name in names:
         progress = Progress(name)
-        result = crosscheck.verify(name, max_examples=args.examples, seed=args.seed, progress=progress)
+        result = crosscheck.verify(name, manual=manual_fn, max_examples=args.examples,
+                                   seed=args.seed, progress=progress)
         progress.done()
         _print_result(result, out)
         results.append(result)

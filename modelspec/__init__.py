@@ -130,8 +130,11 @@ def check_target(y, out_shape, loss, dtype, *, name="y"):
 
 
 def mlp_shapes(params):
-    """Expected ``{key: shape}`` of an MLP parameter dict ``W0, b0, ..., W{L-1}, b{L-1}``."""
-    if not isinstance(params, dict):
+    """Expected ``{key: shape}`` of an MLP parameter dict ``W0, b0, ..., W{L-1}, b{L-1}``.
+
+    Reads only keys and shapes, so it also works on a dict traced by autograd.
+    """
+    if not hasattr(params, "keys"):
         raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
     n_layers = len(params) // 2
     if n_layers == 0:
@@ -148,6 +151,15 @@ def mlp_shapes(params):
     return shapes
 
 
+def check_mlp_x(x, shapes):
+    """Raise unless x is ``(batch, n_in)`` for ``shapes["W0"] == (n_in, n_1)``; reads only
+    the shape, so it also works on an array traced by autograd."""
+    n_in = shapes["W0"][0]
+    if np.ndim(x) != 2 or np.shape(x)[1] != n_in:
+        raise ValueError(f"x must have shape (batch, {n_in}) to match params['W0'] "
+                         f"of shape {_shape_text(shapes['W0'])}; got {_shape_text(np.shape(x))}")
+
+
 def mlp_inputs(params, x, y, *, loss, activation, reduction):
     """Validate an MLP call; return ``(x, y)`` as arrays.
 
@@ -161,10 +173,7 @@ def mlp_inputs(params, x, y, *, loss, activation, reduction):
     dtype = check_params(params, shapes)
     x = real_array("x", x, ndim=2, dtype=dtype)
     check_nonempty("x", x, ("batch",))
-    n_in = shapes["W0"][0]
-    if x.shape[1] != n_in:
-        raise ValueError(f"x must have shape (batch, {n_in}) to match params['W0'] "
-                         f"of shape {_shape_text(shapes['W0'])}; got {_shape_text(x.shape)}")
+    check_mlp_x(x, shapes)
     n_out = shapes[f"W{len(shapes) // 2 - 1}"][1]
     y = check_target(y, (x.shape[0], n_out), loss, dtype)
     return x, y
