@@ -28,3 +28,48 @@ MLP = register(Model(
                  reduction=modelspec.REDUCTIONS),
     smooth=lambda case: case.options["activation"] != "relu",
 ))
+
+
+def _rnn_params(n_in, hidden, n_out, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"Wxh": rng.uniform(-1, 1, (n_in, hidden)), "Whh": rng.uniform(-0.5, 0.5, (hidden, hidden)),
+            "bh": rng.uniform(-1, 1, hidden), "Wy": rng.uniform(-1, 1, (hidden, n_out)),
+            "by": rng.uniform(-1, 1, n_out)}
+
+
+def _rnn_examples():
+    rng = np.random.default_rng(1)
+    kink = _rnn_params(2, 3, 1)
+    kink["bh"] = np.zeros(3)
+    return (
+        # T = 1, batch 1: the shortest sequence
+        Case(_rnn_params(2, 3, 2), (rng.uniform(-1, 1, (1, 1, 2)), np.array([1])),
+             dict(loss="cross_entropy", output="last", truncate=None, reduction="mean",
+                  nonlinearity="tanh")),
+        # truncation window = T (h_0 held constant) on a many-to-many net with h0 given
+        Case(_rnn_params(3, 4, 2), (rng.uniform(-1, 1, (2, 4, 3)), rng.uniform(0, 1, (2, 4, 2))),
+             dict(loss="bce", output="all", truncate=4, reduction="sum", nonlinearity="tanh",
+                  h0=rng.uniform(-1, 1, (2, 4)))),
+        # zero input, zero bias, zero h0: every pre-activation of step 1 is exactly 0,
+        # the ReLU kink, where both sides take the derivative as 0
+        Case(kink, (np.zeros((2, 3, 2)), np.array([[0.5], [-0.5]])),
+             dict(loss="mse", output="last", truncate=None, reduction="mean", nonlinearity="relu")),
+    )
+
+
+RNN = register(Model(
+    name="rnn",
+    description="vanilla RNN, full and truncated BPTT, many-to-one and many-to-many (seeds 000-004)",
+    manual=manual.rnn.loss_and_grads,
+    auto=auto.rnn.loss,
+    cases=strategies.rnn_cases,
+    input_grads=("x", "h0"),
+    examples=_rnn_examples(),
+    options=dict(loss=modelspec.LOSSES, output=modelspec.OUTPUTS, truncate=("None", "1, 2, ..."),
+                 reduction=modelspec.REDUCTIONS, nonlinearity=modelspec.NONLINEARITIES,
+                 h0=("None", "(batch, H) array")),
+    # finite differences see the true gradient: no ReLU kinks, and no truncation shorter
+    # than the sequence (a longer window is full BPTT)
+    smooth=lambda case: case.options["nonlinearity"] == "tanh" and (
+        case.options["truncate"] is None or case.options["truncate"] > case.args[0].shape[1]),
+))

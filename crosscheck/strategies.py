@@ -21,6 +21,7 @@ INPUT_BOUND = 2.0
 
 def floats(bound, dtype=np.float64):
     """Finite, non-subnormal floats in [-bound, bound] representable in ``dtype``."""
+    bound = float(np.dtype(dtype).type(bound))      # the nearest bound that dtype represents
     return st.floats(-bound, bound, allow_nan=False, allow_infinity=False,
                      allow_subnormal=False, width=np.dtype(dtype).itemsize * 8)
 
@@ -58,4 +59,42 @@ def mlp_cases(draw, dtype=np.float64, max_depth=4, max_width=8, max_batch=8):
         params[f"b{i}"] = draw(float_arrays((fan_out,), WEIGHT_BOUND, dtype))
     x = draw(float_arrays((batch, sizes[0]), INPUT_BOUND, dtype))
     y = draw(targets(options["loss"], (batch, sizes[-1]), dtype))
+    return Case(params, (x, y), options)
+
+
+@st.composite
+def rnn_cases(draw, dtype=np.float64, max_batch=6, max_time=10, max_in=5, max_hidden=6, max_out=3):
+    """RNN cases: batch 1-6, time 1-10, n_in 1-5, H 1-6, n_out 1-3; both outputs, every
+    loss, both reductions and nonlinearities; truncate None or 1 .. time + 2; with and
+    without h0; x real or one-hot tokens (the seeds' encoding).
+
+    n_in, H and n_out are drawn independently, so Wxh and Wy are mostly non-square, and
+    every element of Whh is drawn on its own, so it is almost never symmetric: a missing
+    transpose changes the result.
+    """
+    batch, steps = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
+    n_in, hidden = draw(st.integers(1, max_in)), draw(st.integers(1, max_hidden))
+    n_out = draw(st.integers(1, max_out))
+    options = dict(loss=draw(st.sampled_from(modelspec.LOSSES)),
+                   output=draw(st.sampled_from(modelspec.OUTPUTS)),
+                   truncate=draw(st.none() | st.integers(1, steps + 2)),
+                   reduction=draw(st.sampled_from(modelspec.REDUCTIONS)),
+                   nonlinearity=draw(st.sampled_from(modelspec.NONLINEARITIES)))
+    params = {"Wxh": draw(float_arrays((n_in, hidden), WEIGHT_BOUND, dtype)),
+              # |Whh| <= 1/sqrt(H) keeps a ReLU recurrence from growing faster than about
+              # sqrt(H) per step, so ten steps stay far from overflow in float32
+              "Whh": draw(float_arrays((hidden, hidden), WEIGHT_BOUND / np.sqrt(hidden), dtype)),
+              "bh": draw(float_arrays((hidden,), WEIGHT_BOUND, dtype)),
+              "Wy": draw(float_arrays((hidden, n_out), WEIGHT_BOUND, dtype)),
+              "by": draw(float_arrays((n_out,), WEIGHT_BOUND, dtype))}
+    if draw(st.booleans()):
+        tokens = draw(arrays(np.int64, (batch, steps), elements=st.integers(0, n_in - 1),
+                             fill=st.nothing()))
+        x = np.eye(n_in, dtype=dtype)[tokens]
+    else:
+        x = draw(float_arrays((batch, steps, n_in), INPUT_BOUND, dtype))
+    if draw(st.booleans()):
+        options["h0"] = draw(float_arrays((batch, hidden), WEIGHT_BOUND, dtype))
+    out_shape = (batch, n_out) if options["output"] == "last" else (batch, steps, n_out)
+    y = draw(targets(options["loss"], out_shape, dtype))
     return Case(params, (x, y), options)

@@ -177,3 +177,91 @@ def mlp_inputs(params, x, y, *, loss, activation, reduction):
     n_out = shapes[f"W{len(shapes) // 2 - 1}"][1]
     y = check_target(y, (x.shape[0], n_out), loss, dtype)
     return x, y
+
+
+NONLINEARITIES = ("tanh", "relu")
+OUTPUTS = ("last", "all")
+RNN_KEYS = ("Wxh", "Whh", "bh", "Wy", "by")
+
+
+def rnn_shapes(params):
+    """Expected ``{key: shape}`` of an RNN parameter dict, read from ``Wxh (n_in, H)`` and
+    ``Wy (H, n_out)``: ``Whh (H, H)``, ``bh (H,)``, ``by (n_out,)``.
+
+    Reads only keys and shapes, so it also works on a dict traced by autograd.
+    """
+    if not hasattr(params, "keys"):
+        raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
+    for key, meaning in (("Wxh", "(n_in, H)"), ("Wy", "(H, n_out)")):
+        if key not in params or np.ndim(params[key]) != 2:
+            raise ValueError(f"params[{key!r}] must be a 2-D {meaning} array; "
+                             f"params have keys {list(params)}")
+    n_in, hidden = np.shape(params["Wxh"])
+    n_out = np.shape(params["Wy"])[1]
+    return {"Wxh": (n_in, hidden), "Whh": (hidden, hidden), "bh": (hidden,),
+            "Wy": (hidden, n_out), "by": (n_out,)}
+
+
+def check_truncate(truncate):
+    """``truncate`` is None (full BPTT) or an int >= 1; return it."""
+    return None if truncate is None else check_positive_int("truncate", truncate)
+
+
+def check_rnn_x(x, shapes):
+    """Raise unless x is ``(batch, time, n_in)`` with batch, time >= 1; reads only the
+    shape, so it also works on an array traced by autograd."""
+    n_in = shapes["Wxh"][0]
+    shape = np.shape(x)
+    if len(shape) != 3 or shape[2] != n_in:
+        raise ValueError(f"x must have shape (batch, time, {n_in}) to match params['Wxh'] "
+                         f"of shape {_shape_text(shapes['Wxh'])}; got {_shape_text(shape)}")
+    for size, axis in zip(shape, ("batch", "time")):
+        if size == 0:
+            raise ValueError(f"x is empty: its {axis} axis has length 0")
+
+
+def check_rnn_h0(h0, batch, shapes):
+    """Raise unless ``h0`` is None or ``(batch, H)``; reads only the shape."""
+    expected = (batch, shapes["Whh"][0])
+    if h0 is not None and tuple(np.shape(h0)) != expected:
+        raise ValueError(f"h0 must have shape {_shape_text(expected)} (batch, H); "
+                         f"got {_shape_text(np.shape(h0))}")
+
+
+def rnn_output_shape(x_shape, shapes, output):
+    """Logits shape: ``(batch, n_out)`` for output="last", ``(batch, time, n_out)`` for "all"."""
+    n_out = shapes["Wy"][1]
+    return (x_shape[0], n_out) if output == "last" else (x_shape[0], x_shape[1], n_out)
+
+
+def rnn_forward_inputs(params, x, *, h0, output, nonlinearity):
+    """Validate an RNN forward call; return ``(x, h0)`` as arrays of the parameters' dtype.
+
+    params: ``Wxh (n_in, H), Whh (H, H), bh (H,), Wy (H, n_out), by (n_out,)``;
+    x: ``(batch, time, n_in)``, real or integer (one-hot tokens); h0: None or ``(batch, H)``.
+    """
+    check_option("output", output, OUTPUTS)
+    check_option("nonlinearity", nonlinearity, NONLINEARITIES)
+    shapes = rnn_shapes(params)
+    dtype = check_params(params, shapes)
+    x = real_array("x", x, ndim=3, dtype=dtype)
+    check_rnn_x(x, shapes)
+    if h0 is not None:
+        h0 = real_array("h0", h0, dtype=dtype)
+        check_rnn_h0(h0, x.shape[0], shapes)
+    return x, h0
+
+
+def rnn_inputs(params, x, y, *, loss, output, truncate, reduction, h0, nonlinearity):
+    """Validate an RNN loss call; return ``(x, y, h0)``.
+
+    y: see :func:`check_target`, for logits ``(batch, n_out)`` (output="last") or
+    ``(batch, time, n_out)`` (output="all").
+    """
+    check_option("loss", loss, LOSSES)
+    check_option("reduction", reduction, REDUCTIONS)
+    check_truncate(truncate)
+    x, h0 = rnn_forward_inputs(params, x, h0=h0, output=output, nonlinearity=nonlinearity)
+    out_shape = rnn_output_shape(x.shape, rnn_shapes(params), output)
+    y = check_target(y, out_shape, loss, x.dtype)
+    return x, y, h0

@@ -67,7 +67,7 @@ def test_mlp_matches_torch_linear_layers(case):
     assert_agree({"loss": value, "dx": inputs["x"], **grads}, theirs)
 
 
-def torch_rnn_loss_and_grads(params, x, y, *, loss, output, reduction, h0, nonlinearity):
+def torch_rnn_loss_and_grads(params, x, y, *, loss, output, reduction, nonlinearity, h0=None):
     n_in, hidden = params["Wxh"].shape
     rnn = nn.RNN(n_in, hidden, nonlinearity=nonlinearity, batch_first=True, dtype=torch.float64)
     head = nn.Linear(hidden, params["Wy"].shape[1], dtype=torch.float64)
@@ -93,10 +93,8 @@ def torch_rnn_loss_and_grads(params, x, y, *, loss, output, reduction, h0, nonli
 
 
 @EXAMPLES
-@given(strategies.rnn_cases() if hasattr(strategies, "rnn_cases") else strategies.mlp_cases())
+@given(strategies.rnn_cases())
 def test_rnn_matches_torch_nn_rnn(case):
-    if not hasattr(manual, "rnn"):
-        pytest.skip("manual.rnn is not there yet")
     opt = {**case.options, "truncate": None}   # torch has no per-term truncation: full BPTT
     params, (x, y) = case.params, case.args
     value, grads, inputs = manual.rnn.loss_and_grads(params, x, y, return_input_grads=True, **opt)
