@@ -1,5 +1,9 @@
 """Small datasets generated locally (nothing is downloaded), deterministic from a seed."""
+import numbers
+
 import numpy as np
+
+import modelspec
 
 # Seeds 000/002: one-hot tokens and the three sentences in a fixed order (seed 000 built them
 # with set(permutations(...)), whose order depends on the hash seed).
@@ -21,4 +25,74 @@ def as_soon_as():
     """
     x = one_hot_sentences(AS_SOON_AS_SENTENCES, AS_SOON_AS_VOCAB)
     y = np.array(AS_SOON_AS_TARGETS, dtype=np.float64).reshape(-1, 1)
+    return x, y
+
+
+# Issue 6: a sequence task where truncation matters, and a regression set for the MLP.
+
+ORDER_TOKEN_A, ORDER_TOKEN_B = 0, 1
+
+
+def one_hot(tokens, vocab_size):
+    """One-hot encode integer tokens: ``(...)`` ints in [0, vocab_size) -> ``(..., vocab_size)`` float64."""
+    tokens = np.asarray(tokens)
+    if tokens.dtype.kind not in "iu":
+        raise TypeError(f"tokens must be integers; got dtype {tokens.dtype}")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
+        raise ValueError(f"tokens must lie in [0, {vocab_size}); "
+                         f"got values from {tokens.min()} to {tokens.max()}")
+    return np.eye(vocab_size, dtype=np.float64)[tokens]
+
+
+def token_order(n_samples=1000, *, length=30, vocab_size=8, window=8, seed=0, one_hot_x=True):
+    """Long sequences whose label is decided early: does token A come before token B?
+
+    Every sequence holds exactly one A (token 0) and one B (token 1), at two distinct
+    positions drawn uniformly from the first ``window`` steps; every other step is a
+    filler token drawn uniformly from ``2 .. vocab_size - 1``. The label is 1 when A comes
+    first, else 0 (each with probability 1/2). With ``window <= length - 10``, a many-to-one
+    RNN trained with seed 003's truncation to the last 10 steps gets no gradient at the
+    steps that decide the label, while full BPTT does.
+
+    Inputs: n_samples, length (time steps), vocab_size (>= 3), window (2 <= window <= length),
+    seed (int, a Generator or None), one_hot_x.
+    Returns: x ``(n_samples, length, vocab_size)`` float64 one-hot (or ``(n_samples, length)``
+    int64 tokens when ``one_hot_x=False``), y ``(n_samples,)`` int64 labels in {0, 1}.
+    Deterministic from ``seed``.
+    """
+    n_samples = modelspec.check_positive_int("n_samples", n_samples)
+    length = modelspec.check_positive_int("length", length, minimum=2)
+    vocab_size = modelspec.check_positive_int("vocab_size", vocab_size, minimum=3)
+    window = modelspec.check_positive_int("window", window, minimum=2)
+    if window > length:
+        raise ValueError(f"window must be <= length ({length}); got {window}")
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(2, vocab_size, size=(n_samples, length))
+    # two distinct early positions per row: the first ``2`` of a random permutation of the window
+    positions = np.argsort(rng.random((n_samples, window)), axis=1)[:, :2]
+    rows = np.arange(n_samples)
+    tokens[rows, positions[:, 0]] = ORDER_TOKEN_A
+    tokens[rows, positions[:, 1]] = ORDER_TOKEN_B
+    y = (positions[:, 0] < positions[:, 1]).astype(np.int64)
+    return (one_hot(tokens, vocab_size) if one_hot_x else tokens.astype(np.int64)), y
+
+
+def friedman1(n_samples=500, *, n_features=5, noise=0.0, seed=0):
+    """Friedman's regression problem #1 (Friedman, 1991; scikit-learn's ``make_friedman1``).
+
+    x ~ U[0, 1]^n_features (only the first 5 features matter);
+    y = 10 sin(pi x0 x1) + 20 (x2 - 0.5)^2 + 10 x3 + 5 x4 + noise * N(0, 1), roughly in [0, 30].
+    Returns: x ``(n_samples, n_features)`` float64, y ``(n_samples,)`` float64.
+    Deterministic from ``seed``.
+    """
+    n_samples = modelspec.check_positive_int("n_samples", n_samples)
+    n_features = modelspec.check_positive_int("n_features", n_features, minimum=5)
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
+        raise TypeError(f"noise must be a real number; got {type(noise).__name__}")
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be finite and >= 0; got {noise!r}")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=(n_samples, n_features))
+    y = (10 * np.sin(np.pi * x[:, 0] * x[:, 1]) + 20 * (x[:, 2] - 0.5) ** 2
+         + 10 * x[:, 3] + 5 * x[:, 4] + noise * rng.standard_normal(n_samples))
     return x, y

@@ -20,6 +20,7 @@ def test_list_shows_models_and_options():
     done = crosscheck("list")
     assert done.returncode == 0
     assert "mlp:" in done.stdout and "activation: relu, tanh, sigmoid" in done.stdout
+    assert "rnn:" in done.stdout and "output: last, all" in done.stdout
 
 
 def test_run_agrees_prints_table_and_writes_json(tmp_path):
