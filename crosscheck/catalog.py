@@ -54,7 +54,20 @@ def _rnn_examples():
         # the ReLU kink, where both sides take the derivative as 0
         Case(kink, (np.zeros((2, 3, 2)), np.array([[0.5], [-0.5]])),
              dict(loss="mse", output="last", truncate=None, reduction="mean", nonlinearity="relu")),
+        _rnn_large_logits_example(),
     )
+
+
+def _rnn_large_logits_example():
+    # seed 004's many-to-many softmax net with logits near +-1600: exp(z) without the max
+    # shift overflows (exp(710) = inf), which the drawn cases (|logit| <= ~20) never reach
+    params = {"Wxh": np.array([[4.0, -3.0], [-2.0, 5.0]]), "Whh": np.array([[0.5, -0.25], [0.1, 0.3]]),
+              "bh": np.array([0.1, -0.2]), "Wy": np.array([[800.0, -800.0, 0.0], [0.0, 800.0, -800.0]]),
+              "by": np.array([0.5, 0.0, -0.5])}
+    x = np.eye(2)[np.array([[0, 1, 1], [1, 0, 0]])]                 # one-hot tokens (2, 3, 2)
+    return Case(params, (x, np.array([[0, 2, 1], [1, 0, 2]])),
+                dict(loss="cross_entropy", output="all", truncate=2, reduction="mean",
+                     nonlinearity="tanh"))
 
 
 RNN = register(Model(

@@ -2,9 +2,11 @@
 
     crosscheck run [MODEL ...] [--examples N] [--seed S] [--profile ci|dev|thorough] [--json PATH]
                    [--manual MODULE:FUNCTION]
+    crosscheck zoo [NAME ...] [--examples N] [--seed S] [--profile ci|dev|thorough] [--json PATH]
     crosscheck list
 
-Exit status: 0 when everything agrees, 1 on any disagreement, 2 on a usage error.
+Exit status: 0 when everything agrees (for ``zoo``: every bug is caught), 1 on any
+disagreement (for ``zoo``: any bug missed), 2 on a usage error.
 """
 import argparse
 import importlib
@@ -34,6 +36,10 @@ def _parser():
                      help="check this function (signature of manual.<model>.loss_and_grads) "
                           "instead of the library's own; needs exactly one MODEL")
     run.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    zoo = commands.add_parser("zoo", help="run the cross-check on the gallery of buggy gradients")
+    zoo.add_argument("bugs", nargs="*", metavar="NAME", help="bugs to hunt (default: all)")
+    _add_run_options(zoo)
+    zoo.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     commands.add_parser("list", help="list the registered models and their options")
     return parser
 
@@ -159,7 +165,39 @@ def list_models(args, out=sys.stdout):
     return 0
 
 
-COMMANDS = {"run": run, "list": list_models}
+def run_zoo(args, out=sys.stdout):
+    from crosscheck import zoo
+    unknown = [name for name in args.bugs if name not in zoo.BY_NAME]
+    if unknown:
+        raise UsageError(f"unknown bug {unknown[0]!r}; known: {', '.join(zoo.BY_NAME)}")
+    if args.examples is not None and args.examples < 1:
+        raise UsageError(f"--examples must be >= 1; got {args.examples}")
+    profile = profiles.load(args.profile)
+    print(f"crosscheck zoo: profile {profile}"
+          + (f", seed {args.seed}" if args.seed is not None else "")
+          + (f", {args.examples} examples a bug" if args.examples else ""), file=out)
+    bars = {}
+
+    def progress(bug, n):
+        bars.setdefault(bug.name, Progress(bug.name))(n)
+
+    results = zoo.hunt(args.bugs or None, max_examples=args.examples, seed=args.seed,
+                       progress=progress)
+    for bar in bars.values():
+        bar.done()
+    print(zoo.format_table(results), file=out)
+    ok = all(r.caught for r in results)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"profile": profile, "seed": args.seed, "ok": ok,
+                       "bugs": [{"name": r.bug.name, "model": r.bug.model, "part": r.bug.part,
+                                 "origin": r.bug.origin, "description": r.bug.description,
+                                 "caught": r.caught, **result_json(r.result)}
+                                for r in results]}, fh, indent=2)
+    return 0 if ok else 1
+
+
+COMMANDS = {"run": run, "zoo": run_zoo, "list": list_models}
 
 
 def main(argv=None):

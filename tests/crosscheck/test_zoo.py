@@ -1,0 +1,83 @@
+"""The bug gallery: every buggy gradient is caught under the ci profile (derandomized,
+60 examples), while the gallery's own reference implementations, with no bug, pass the same check."""
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import crosscheck
+import manual
+from crosscheck import zoo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("bug", zoo.BUGS, ids=[bug.name for bug in zoo.BUGS])
+def test_bug_is_caught(bug):
+    (found,) = zoo.hunt([bug], profile="ci")
+    assert found.caught, f"{bug.name} was missed in {found.result.examples} examples"
+    result = found.result
+    assert result.case is not None and result.examples_to_failure >= 1
+    # a real disagreement, not a crash of the buggy function
+    assert result.error is None, result.error
+    assert not result.report.ok
+
+
+@pytest.mark.parametrize("model, reference", [("mlp", zoo.mlp_reference), ("rnn", zoo.rnn_reference)])
+def test_references_without_a_bug_pass(model, reference):
+    result = crosscheck.verify(model, manual=reference, input_grads=True)
+    assert result.ok, result.summary()
+
+
+def test_gallery_covers_mlp_rnn_losses_and_the_seeds():
+    assert len(zoo.BUGS) >= 20
+    assert len(zoo.BY_NAME) == len(zoo.BUGS)              # names are unique
+    parts = Counter(bug.part for bug in zoo.BUGS)
+    assert parts["mlp"] >= 4 and parts["rnn"] >= 10 and parts["losses"] >= 5
+    assert {bug.model for bug in zoo.BUGS} <= set(crosscheck.models())
+    origins = Counter(bug.origin for bug in zoo.BUGS)
+    assert set(origins) == {"seed 003", "seed 004", "classic"}
+    # seeds/README.md lists 1 bug for seed 003 and 6 for seed 004
+    assert origins["seed 003"] >= 1 and origins["seed 004"] >= 6
+    for bug in zoo.BUGS:
+        assert bug.description and "\n" not in bug.description
+
+
+def test_softmax_without_shift_is_caught_as_nan_on_large_logits():
+    (found,) = zoo.hunt(["softmax_without_max_shift"])
+    worst = found.result.report.autograd.worst()
+    assert "NaN or inf" in worst.problem
+    case = found.result.case
+    logits, _ = manual.rnn.forward(case.params, case.args[0], output=case.options["output"],
+                                   nonlinearity=case.options["nonlinearity"])
+    assert np.abs(logits).max() > 710                     # beyond exp's float64 range
+
+
+def test_format_table_lists_every_bug_with_its_minimal_case():
+    results = zoo.hunt(["mlp_dW_transposed", "rnn_dh0_zero"])
+    table = zoo.format_table(results)
+    assert "mlp_dW_transposed" in table and "rnn_dh0_zero" in table
+    assert table.count(" caught ") == 2 and "2 of 2 bugs caught" in table
+    assert "h0(" in table.splitlines()[2] and "output=" in table.splitlines()[2]
+
+
+def crosscheck_cli(*args):
+    env = {**os.environ, "CROSSCHECK_PROFILE": "ci"}
+    return subprocess.run([sys.executable, "-m", "crosscheck", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_zoo_named_bug_exits_0():
+    done = crosscheck_cli("zoo", "rnn_carry_missing_transpose")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "rnn_carry_missing_transpose" in done.stdout and "1 of 1 bugs caught" in done.stdout
+
+
+def test_cli_zoo_unknown_bug_exits_2():
+    done = crosscheck_cli("zoo", "no_such_bug")
+    assert done.returncode == 2
+    assert "unknown bug 'no_such_bug'" in done.stderr
