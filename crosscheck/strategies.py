@@ -77,8 +77,11 @@ def rnn_cases(draw, dtype=np.float64, max_batch=6, max_time=10, max_in=5, max_hi
     n_out = draw(st.integers(1, max_out))
     options = dict(loss=draw(st.sampled_from(modelspec.LOSSES)),
                    output=draw(st.sampled_from(modelspec.OUTPUTS)),
-                   # a window of exactly T (h_0 held constant) is its own regime: drawn often
-                   truncate=draw(st.none() | st.just(steps) | st.integers(1, steps + 2)),
+                   # four regimes, each drawn often: full BPTT, a window shorter than T
+                   # (the gradient is cut inside the sequence), exactly T (h_0 held
+                   # constant) and longer than T (full BPTT again)
+                   truncate=draw(st.none() | st.integers(1, max(1, steps - 1)) | st.just(steps)
+                                 | st.integers(1, steps + 2)),
                    reduction=draw(st.sampled_from(modelspec.REDUCTIONS)),
                    nonlinearity=draw(st.sampled_from(modelspec.NONLINEARITIES)))
     params = {"Wxh": draw(float_arrays((n_in, hidden), WEIGHT_BOUND, dtype)),

@@ -6,7 +6,8 @@ mistake. Most are built from two compact reference implementations below
 (:func:`mlp_reference`, :func:`rnn_reference`) with one small hook swapped; the reference
 with no hook swapped is correct (the tests check it passes like ``manual/`` does). The
 losses' bugs replace one loss gradient and run through a model (the MLP, or the RNN for
-seed 004's softmax). :func:`hunt` runs :func:`crosscheck.verify` on every bug.
+seed 004's softmax and for a mean over many-to-many loss terms). :func:`hunt` runs
+:func:`crosscheck.verify` on every bug.
 
 Origins: ``seed 003`` / ``seed 004`` are the seeds' own bugs
 (``/work/shared/seeds/README.md``); ``classic`` are mistakes seen in the wild.
@@ -321,10 +322,10 @@ BUGS = [
     Bug("mlp_dropped_relu_derivative", "mlp",
         "the ReLU derivative (a > 0) is left out of the backward pass",
         "classic", _mlp_bug(dact=lambda act, a, z: 1.0 if act == "relu" else _mlp_dact(act, a, z)), "mlp"),
-    Bug("mlp_sigmoid_derivative_from_preactivation", "mlp",
-        "sigmoid derivative written z * (1 - z) with the pre-activation z, not the output a",
-        "classic", _mlp_bug(dact=lambda act, a, z: z * (1 - z) if act == "sigmoid" else _mlp_dact(act, a, z)),
-        "mlp"),
+    Bug("mlp_derivative_from_preactivation", "mlp",
+        "the derivative written for the output a (tanh: 1 - a**2, sigmoid: a * (1 - a)) "
+        "applied to the pre-activation z",
+        "classic", _mlp_bug(dact=lambda act, a, z: _mlp_dact(act, z, None)), "mlp"),
     Bug("mlp_bias_summed_over_wrong_axis", "mlp",
         "db = G.sum(axis=1): summed over the units instead of the batch",
         "classic", _mlp_bug(db=lambda g: g.sum(axis=1)), "mlp"),
@@ -347,9 +348,10 @@ BUGS = [
     Bug("mse_missing_mean", "mlp",
         "reduction='mean' loss with the summed loss's gradient (missing 1 / N)",
         "classic", _mlp_bug(loss=LOSS_BUGS["mse_missing_mean"]), "losses"),
-    Bug("bce_mean_over_batch_only", "mlp",
-        "BCE mean gradient divided by the batch, not by every element (wrong for n_out > 1)",
-        "classic", _mlp_bug(loss=LOSS_BUGS["bce_mean_over_batch_only"]), "losses"),
+    Bug("bce_mean_over_batch_only", "rnn",
+        "BCE mean gradient divided by the batch only (seed 003's mean, right for one output), "
+        "not by every loss term (batch * T * n_out)",
+        "classic", _rnn_bug(loss=LOSS_BUGS["bce_mean_over_batch_only"]), "losses"),
     Bug("bce_wrong_sign", "mlp",
         "BCE gradient y - sigmoid(z): the log-likelihood's ascent direction",
         "classic", _mlp_bug(loss=LOSS_BUGS["bce_wrong_sign"]), "losses"),
