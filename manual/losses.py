@@ -29,7 +29,10 @@ def binary_cross_entropy(logits, y, reduction="mean"):
     Inputs: logits (any shape), y (same shape), reduction "mean" | "sum".
     Returns: value (scalar of the logits' dtype), dlogits (shape of logits).
     """
-    logits, y = _checked(logits, y, "bce", reduction)
+    return _binary_cross_entropy(*_checked(logits, y, "bce", reduction), reduction)
+
+
+def _binary_cross_entropy(logits, y, reduction):
     # log(1 + e^z) - y z, written so that no exp overflows
     terms = np.logaddexp(0, logits) - y * logits
     value, scale = _reduce(terms, reduction)
@@ -48,13 +51,19 @@ def softmax_cross_entropy(logits, labels, reduction="mean"):
     Inputs: logits (..., classes), labels (...) integers in [0, classes), reduction.
     Returns: value (scalar), dlogits (..., classes).
     """
-    logits, labels = _checked(logits, labels, "cross_entropy", reduction)
+    return _softmax_cross_entropy(*_checked(logits, labels, "cross_entropy", reduction), reduction)
+
+
+def _softmax_cross_entropy(logits, labels, reduction):
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_norm = np.log(np.exp(shifted).sum(axis=-1))
+    exp_shifted = np.exp(shifted)
+    norm = exp_shifted.sum(axis=-1, keepdims=True)
     picked = np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
-    value, scale = _reduce(log_norm - picked, reduction)
-    # d/dz of -log softmax(z)[label] is softmax(z) - onehot(label)
-    dlogits = softmax(logits)
+    value, scale = _reduce(np.log(norm[..., 0]) - picked, reduction)
+    # d/dz of -log softmax(z)[label] is softmax(z) - onehot(label); softmax(z) is
+    # exp_shifted / norm, the same numbers softmax() computes
+    dlogits = exp_shifted
+    dlogits /= norm
     np.put_along_axis(dlogits, labels[..., None],
                       np.take_along_axis(dlogits, labels[..., None], axis=-1) - 1, axis=-1)
     return value, dlogits * dlogits.dtype.type(scale)
@@ -66,7 +75,10 @@ def mean_squared_error(pred, y, reduction="mean"):
     Inputs: pred (any shape), y (same shape), reduction.
     Returns: value (scalar), dpred (shape of pred).
     """
-    pred, y = _checked(pred, y, "mse", reduction)
+    return _mean_squared_error(*_checked(pred, y, "mse", reduction), reduction)
+
+
+def _mean_squared_error(pred, y, reduction):
     diff = pred - y
     value, scale = _reduce(diff * diff, reduction)
     return value, diff * pred.dtype.type(2 * scale)
@@ -74,6 +86,10 @@ def mean_squared_error(pred, y, reduction="mean"):
 
 LOSSES = {"bce": binary_cross_entropy, "cross_entropy": softmax_cross_entropy,
           "mse": mean_squared_error}
+
+# The same losses without the argument checks, for callers that have made them
+_UNCHECKED = {"bce": _binary_cross_entropy, "cross_entropy": _softmax_cross_entropy,
+              "mse": _mean_squared_error}
 
 
 def _checked(logits, y, loss, reduction):
@@ -90,3 +106,11 @@ def loss_and_grad(name, logits, y, reduction="mean"):
     """Dispatch to the loss called ``name`` (one of ``modelspec.LOSSES``)."""
     modelspec.check_option("loss", name, modelspec.LOSSES)
     return LOSSES[name](logits, y, reduction)
+
+
+def _loss_and_grad_of_model(name, logits, y, reduction):
+    """:func:`loss_and_grad` for ``manual.mlp`` and ``manual.rnn``, whose
+    ``modelspec.*_inputs`` has already checked the loss name, the reduction and ``y``
+    against the shape of these logits: only the logits, computed by the model, are still
+    checked (an overflowing network raises the same "logits contains NaN or inf")."""
+    return _UNCHECKED[name](modelspec.real_array("logits", logits), y, reduction)

@@ -10,7 +10,7 @@ import numpy as np
 
 import modelspec
 from manual import init as initializers
-from manual.losses import loss_and_grad, sigmoid
+from manual.losses import _loss_and_grad_of_model, sigmoid
 
 
 class MLPCache(NamedTuple):
@@ -23,14 +23,44 @@ class MLPCache(NamedTuple):
     activation: str
 
 
-ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh, "sigmoid": sigmoid}
+def _relu_(z):
+    return np.maximum(z, 0, out=z)
 
-# Derivative of each activation written in terms of its output a = act(z), as in seed 001's
-# ``relu_derv(y) = sign(y)``: ReLU's derivative is taken as 0 at z = 0 (the seed's choice,
-# kept on purpose; auto/ uses the same convention).
-ACTIVATION_DERIVATIVES = {"relu": lambda a: (a > 0).astype(a.dtype),
-                          "tanh": lambda a: 1 - a * a,
-                          "sigmoid": lambda a: a * (1 - a)}
+
+def _tanh_(z):
+    return np.tanh(z, out=z)
+
+
+# Each activation, applied in place to a fresh pre-activation z (sigmoid, written in
+# manual.losses for stability, returns a new array).
+_ACTIVATIONS_IN_PLACE = {"relu": _relu_, "tanh": _tanh_, "sigmoid": sigmoid}
+
+
+def _times_relu_derivative(g, a):
+    """g *= ReLU'(z) from the output a: 1 where a > 0, else 0 (0 at z = 0)."""
+    return np.multiply(g, a > 0, out=g)
+
+
+def _times_tanh_derivative(g, a):
+    """g *= 1 - a**2."""
+    d = a * a
+    np.subtract(1, d, out=d)
+    return np.multiply(g, d, out=g)
+
+
+def _times_sigmoid_derivative(g, a):
+    """g *= a * (1 - a)."""
+    d = 1 - a
+    d *= a
+    return np.multiply(g, d, out=g)
+
+
+# Backprop through each activation, in place: g times the activation's derivative written
+# in terms of its output a = act(z), as in seed 001's ``relu_derv(y) = sign(y)``: ReLU's
+# derivative is taken as 0 at z = 0 (the seed's choice, kept on purpose; auto/ uses the
+# same convention).
+_TIMES_DERIVATIVE = {"relu": _times_relu_derivative, "tanh": _times_tanh_derivative,
+                     "sigmoid": _times_sigmoid_derivative}
 
 
 def init_params(sizes, *, rng=None, init="normal", dtype=np.float64):
@@ -74,11 +104,13 @@ def forward(params, x, *, activation="relu"):
 
 
 def _forward(params, x, activation):
-    act = ACTIVATIONS[activation]
+    act = _ACTIVATIONS_IN_PLACE[activation]
     a, layer_inputs = x, [x]
     last = _n_layers(params) - 1
     for i in range(last):
-        a = act(a @ params[f"W{i}"] + params[f"b{i}"])
+        z = a @ params[f"W{i}"]
+        z += params[f"b{i}"]                     # z = a @ W + b, then a = act(z) in place
+        a = act(z)
         layer_inputs.append(a)
     out = a @ params[f"W{last}"] + params[f"b{last}"]
     return out, MLPCache(tuple(layer_inputs), activation)
@@ -90,16 +122,25 @@ def backward(params, cache, dout):
     Inputs: params, cache from ``forward``, dout ``(batch, n_out)`` = dL/dout.
     Returns: grads (dict with the keys of params, same shapes), dx ``(batch, n_in)``.
     """
-    dact = ACTIVATION_DERIVATIVES[cache.activation]
+    return _backward(params, cache, dout, input_grads=True)
+
+
+def _backward(params, cache, dout, input_grads):
+    """:func:`backward`; with ``input_grads=False`` dx is not computed (None is returned
+    in its place), which saves the GEMM of the first layer's size."""
+    times_dact = _TIMES_DERIVATIVE[cache.activation]
     grads = {}
-    g = dout
+    g = dout                                     # dL/d(output of layer i)
     for i in reversed(range(_n_layers(params))):
         a_in = cache.layer_inputs[i]
         grads[f"W{i}"] = a_in.T @ g
         grads[f"b{i}"] = g.sum(axis=0)
-        g = g @ params[f"W{i}"].T
+        if i == 0 and not input_grads:
+            g = None
+            break
+        g = g @ params[f"W{i}"].T                # dL/d(input of layer i)
         if i > 0:
-            g = g * dact(a_in)  # backprop through the activation of hidden layer i
+            times_dact(g, a_in)                  # backprop through the activation of hidden layer i
     return {key: grads[key] for key in params}, g
 
 
@@ -115,6 +156,6 @@ def loss_and_grads(params, x, y, *, loss, activation="relu", reduction="mean",
     x, y = modelspec.mlp_inputs(params, x, y, loss=loss, activation=activation,
                                 reduction=reduction)
     out, cache = _forward(params, x, activation)
-    value, dout = loss_and_grad(loss, out, y, reduction)
-    grads, dx = backward(params, cache, dout)
+    value, dout = _loss_and_grad_of_model(loss, out, y, reduction)
+    grads, dx = _backward(params, cache, dout, return_input_grads)
     return (value, grads, {"x": dx}) if return_input_grads else (value, grads)

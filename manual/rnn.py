@@ -9,15 +9,17 @@ and, in the seeds' row-vector convention, for ``x`` of shape ``(batch, time, n_i
 
 Internally the states are kept time-major, ``(T + 1, batch, H)``, so that each step reads
 and writes one contiguous block; the input projection for all steps is one GEMM, and the
-weight gradients are one GEMM each after the time loop.
+weight gradients are one GEMM each after the time loop. The time loops allocate nothing:
+every step writes into preallocated buffers (``benchmarks/`` measures the result).
 """
+import threading
 from typing import NamedTuple
 
 import numpy as np
 
 import modelspec
 from manual import init as initializers
-from manual.losses import loss_and_grad
+from manual.losses import _loss_and_grad_of_model
 
 
 class RNNCache(NamedTuple):
@@ -36,6 +38,35 @@ class RNNCache(NamedTuple):
         """The final hidden state ``h_T`` ``(batch, H)``: pass it as ``h0`` to carry the state
         into the next chunk of a long sequence."""
         return self.hs[-1]
+
+
+class _Scratch(threading.local):
+    """Work arrays reused from one call to the next: one per name and thread, replaced
+    when the shape or dtype asked for changes.
+
+    A training loop calls ``loss_and_grads`` over and over with the same shapes. Fresh
+    arrays of tens of megabytes cost a page fault per page on every call (at batch 64,
+    time 100, H 256 about 15% of the call); reused ones do not. Only arrays that never
+    leave this module are taken from here: nothing returned to the caller (gradients,
+    logits, a cache from :func:`forward`) is ever a scratch array.
+    """
+
+    def __init__(self):
+        self.arrays = {}
+
+    def empty(self, name, shape, dtype):
+        array = self.arrays.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = self.arrays[name] = np.empty(shape, dtype)
+        return array
+
+
+_scratch = _Scratch()
+
+
+def _fresh(name, shape, dtype):
+    """A new array, for what the caller receives (the allocator of :func:`forward`)."""
+    return np.empty(shape, dtype)
 
 
 def init_params(n_in, n_hidden, n_out, *, rng=None, dtype=np.float64):
@@ -59,9 +90,22 @@ def _relu(z, out):
 
 NONLINEARITIES = {"tanh": np.tanh, "relu": _relu}
 
-# Derivative of each nonlinearity from its output h = act(z); ReLU's is 0 at z = 0 (the
-# project's convention, as in seed 001).
-DERIVATIVES = {"tanh": lambda h: 1 - h * h, "relu": lambda h: (h > 0).astype(h.dtype)}
+
+def _tanh_derivative(h, out):
+    """tanh'(z) = 1 - h**2 from the output h = tanh(z), computed into ``out``."""
+    np.multiply(h, h, out=out)
+    return np.subtract(1, out, out=out)
+
+
+def _relu_derivative(h, out):
+    """ReLU'(z) = 1 where h > 0, else 0 (0 at z = 0: the project's convention, as in
+    seed 001), computed into ``out``."""
+    return np.greater(h, 0, out=out)
+
+
+# Derivative of each nonlinearity from its output h = act(z), written into a buffer so that
+# the backward loop allocates nothing.
+DERIVATIVES = {"tanh": _tanh_derivative, "relu": _relu_derivative}
 
 
 def forward(params, x, *, h0=None, output="last", nonlinearity="tanh"):
@@ -74,23 +118,31 @@ def forward(params, x, *, h0=None, output="last", nonlinearity="tanh"):
     """
     x, h0 = modelspec.rnn_forward_inputs(params, x, h0=h0, output=output,
                                          nonlinearity=nonlinearity)
-    return _forward(params, x, h0, output, nonlinearity)
+    return _forward(params, x, h0, output, nonlinearity, _fresh)
 
 
-def _forward(params, x, h0, output, nonlinearity):
+def _forward(params, x, h0, output, nonlinearity, empty):
+    """The forward pass on validated input; ``empty(name, shape, dtype)`` allocates the
+    cache's arrays (fresh for :func:`forward`, scratch inside :func:`loss_and_grads`)."""
     Wxh, Whh, Wy = params["Wxh"], params["Whh"], params["Wy"]
     batch, steps, n_in = x.shape
     hidden = Whh.shape[0]
     act = NONLINEARITIES[nonlinearity]
-    xs = np.ascontiguousarray(x.transpose(1, 0, 2))                 # (T, batch, n_in)
-    # input projection of every step in one GEMM, written straight into the state buffer
-    hs = np.empty((steps + 1, batch, hidden), dtype=Wxh.dtype)
-    np.matmul(xs.reshape(steps * batch, n_in), Wxh, out=hs[1:].reshape(steps * batch, hidden))
-    hs[1:] += params["bh"]
+    # x time-major (T, batch, n_in): one GEMM projects every step, and dWxh is one GEMM later
+    xs = empty("x", (steps, batch, n_in), Wxh.dtype)
+    np.copyto(xs, x.transpose(1, 0, 2))
+    # the state buffer first holds the input projection x_t @ Wxh of every step, computed
+    # in one GEMM; step t then adds h_{t-1} @ Whh + bh and applies act in place
+    hs = empty("hs", (steps + 1, batch, hidden), Wxh.dtype)
     hs[0] = 0 if h0 is None else h0
+    np.matmul(xs.reshape(steps * batch, n_in), Wxh, out=hs[1:].reshape(steps * batch, hidden))
+    bh = params["bh"]
+    recurrent = np.empty((batch, hidden), dtype=hs.dtype)   # h_{t-1} @ Whh + bh, every step
     for t in range(1, steps + 1):
-        hs[t] += hs[t - 1] @ Whh
-        act(hs[t], out=hs[t])
+        np.matmul(hs[t - 1], Whh, out=recurrent)
+        recurrent += bh                          # bh added here, in cache: no pass over all of hs
+        hs[t] += recurrent                       # z_t = x_t @ Wxh + h_{t-1} @ Whh + bh
+        act(hs[t], out=hs[t])                    # h_t = act(z_t)
     if output == "last":
         logits = hs[steps] @ Wy + params["by"]
     else:
@@ -107,62 +159,83 @@ def backward(params, cache, dlogits, *, truncate=None):
     term (h_0 included: with k = t, that term gives h0 no gradient).
     Returns: grads (keyed like params), dx ``(batch, time, n_in)``, dh0 ``(batch, H)``.
     """
+    return _backward(params, cache, dlogits, truncate, input_grads=True, h0_grad=True)
+
+
+def _backward(params, cache, dlogits, truncate, input_grads, h0_grad):
+    """:func:`backward`; what is not asked for is not computed and comes back as None:
+    dx unless ``input_grads`` (one GEMM the size of the input projection), dh0 unless
+    ``h0_grad`` (the last step's carry)."""
     modelspec.check_truncate(truncate)
     xs, hs = cache.x, cache.hs
-    steps, batch, hidden = xs.shape[0], xs.shape[1], hs.shape[2]
+    steps, batch, n_in = xs.shape
+    hidden = hs.shape[2]
+    Wy = params["Wy"]
     if cache.output == "last":
-        modelspec.check_shape("dlogits", dlogits, (batch, params["Wy"].shape[1]))
+        modelspec.check_shape("dlogits", dlogits, (batch, Wy.shape[1]))
         dWy = hs[steps].T @ dlogits
         dby = dlogits.sum(axis=0)
-        dh_out = (dlogits @ params["Wy"].T)[None]                  # reaches h_T only
+        dh_out = (dlogits @ Wy.T)[None]                             # reaches h_T only
     else:
-        modelspec.check_shape("dlogits", dlogits, (batch, steps, params["Wy"].shape[1]))
+        modelspec.check_shape("dlogits", dlogits, (batch, steps, Wy.shape[1]))
         dl = dlogits.transpose(1, 0, 2).reshape(steps * batch, -1)  # time-major
         dWy = hs[1:].reshape(steps * batch, hidden).T @ dl
         dby = dl.sum(axis=0)
-        dh_out = (dl @ params["Wy"].T).reshape(steps, batch, hidden)
+        dh_out = (dl @ Wy.T).reshape(steps, batch, hidden)
     dact = DERIVATIVES[cache.nonlinearity]
+    WhhT = np.ascontiguousarray(params["Whh"].T)   # contiguous: the step GEMM runs faster
     if truncate is not None and truncate <= steps and cache.output == "all":
-        dz, dh0 = _bptt_window(params["Whh"], hs, dh_out, dact, truncate)
+        dz, dh0 = _bptt_window(WhhT, hs, dh_out, dact, truncate)
         first = 0
     else:
         # one gradient carried back: full BPTT, or the single loss term of many-to-one
         # through h_T ... h_{T-k+1} (a window longer than the sequence is full BPTT)
         first = 0 if truncate is None else max(0, steps - truncate)
-        dz, dh0 = _bptt(params["Whh"], hs, dh_out, dact, first)
-        if truncate is not None and truncate <= steps:
-            dh0 = np.zeros_like(dh0)             # h_{T-k} (h_0 at most) is held constant
-    # weight gradients: one GEMM each over the steps that received a gradient
+        window_ends_at_h0 = truncate is not None and truncate <= steps
+        dz, dh0 = _bptt(WhhT, hs, dh_out, dact, first, h0_grad and not window_ends_at_h0)
+        if h0_grad and window_ends_at_h0:
+            dh0 = np.zeros_like(hs[0])           # h_{T-k} (h_0 at most) is held constant
+    # weight gradients: one GEMM each over the steps that received a gradient,
+    # dWxh = sum_t x_t.T @ dz_t and dWhh = sum_t h_{t-1}.T @ dz_t
     used = steps - first
     dz2 = dz.reshape(used * batch, hidden)
-    grads = {"Wxh": xs[first:].reshape(used * batch, -1).T @ dz2,
+    grads = {"Wxh": xs[first:].reshape(used * batch, n_in).T @ dz2,
              "Whh": hs[first:steps].reshape(used * batch, hidden).T @ dz2,
              "bh": dz2.sum(axis=0), "Wy": dWy, "by": dby}
-    dx = np.zeros((batch, steps, xs.shape[2]), dtype=xs.dtype)
-    dx[:, first:] = (dz2 @ params["Wxh"].T).reshape(used, batch, -1).transpose(1, 0, 2)
+    if not input_grads:
+        return grads, None, None
+    # dx_t = dz_t @ Wxh.T, one GEMM, then into the batch-first layout; steps before the
+    # window receive no gradient
+    dx = np.empty((batch, steps, n_in), dtype=xs.dtype)
+    dx[:, :first] = 0
+    dx[:, first:] = (dz2 @ params["Wxh"].T).reshape(used, batch, n_in).transpose(1, 0, 2)
     return grads, dx, dh0
 
 
-def _bptt(Whh, hs, dh_out, dact, first):
+def _bptt(WhhT, hs, dh_out, dact, first, carry_to_first=True):
     """Carry one gradient from h_T back to h_{first+1}.
 
-    hs: ``(T + 1, batch, H)``; dh_out: ``(T, batch, H)``, the gradient from the output at
-    every h_t, or ``(1, batch, H)``, at h_T only. Returns dz ``(T - first, batch, H)``, the
-    gradient at the pre-activations of steps first+1 .. T, and the gradient at h_first.
+    WhhT: ``Whh.T``; hs: ``(T + 1, batch, H)``; dh_out: ``(T, batch, H)``, the gradient
+    from the output at every h_t, or ``(1, batch, H)``, at h_T only. Returns dz
+    ``(T - first, batch, H)``, the gradient at the pre-activations of steps first+1 .. T,
+    and the gradient at h_first (None, and its GEMM skipped, unless ``carry_to_first``).
     """
     steps = hs.shape[0] - 1
     every_step = dh_out.shape[0] == steps
-    dz = np.empty((steps - first,) + hs.shape[1:], dtype=hs.dtype)
-    dh = dh_out[-1]
+    dz = _scratch.empty("dz", (steps - first,) + hs.shape[1:], hs.dtype)
+    dh_next = dh_out[-1].copy()                  # dL/dh_t, starting at t = T
     for t in range(steps, first, -1):
         if every_step and t < steps:
-            dh += dh_out[t - 1]
-        dz[t - 1 - first] = dh * dact(hs[t])     # backprop through the nonlinearity
-        dh = dz[t - 1 - first] @ Whh.T           # carry to h_{t-1}
-    return dz, dh
+            dh_next += dh_out[t - 1]             # plus the output's own gradient at h_t
+        dz_t = dz[t - 1 - first]
+        dact(hs[t], out=dz_t)                    # act'(z_t) from h_t
+        dz_t *= dh_next                          # backprop through the nonlinearity
+        if t > first + 1 or carry_to_first:
+            np.matmul(dz_t, WhhT, out=dh_next)   # carry to h_{t-1}: dz_t @ Whh.T
+    return dz, (dh_next if carry_to_first else None)
 
 
-def _bptt_window(Whh, hs, dh_out, dact, k):
+def _bptt_window(WhhT, hs, dh_out, dact, k):
     """Truncated BPTT with a loss term at every step: term t reaches h_t ... h_{t-k+1}.
 
     Each of the (up to) k terms whose window covers a step is carried separately, so that
@@ -171,12 +244,15 @@ def _bptt_window(Whh, hs, dh_out, dact, k):
     steps, batch, hidden = dh_out.shape
     dz = np.empty_like(dh_out)
     g = np.zeros((k, batch, hidden), dtype=hs.dtype)   # g[j]: gradient at h_t of term t + j
+    gz = np.empty_like(g)
+    deriv = np.empty((batch, hidden), dtype=hs.dtype)
     for t in range(steps, 0, -1):
         g[0] = dh_out[t - 1]
-        gz = g * dact(hs[t])                     # backprop through the nonlinearity, per term
-        dz[t - 1] = gz.sum(axis=0)
+        dact(hs[t], out=deriv)
+        np.multiply(g, deriv, out=gz)            # backprop through the nonlinearity, per term
+        gz.sum(axis=0, out=dz[t - 1])
         # carry every term to h_{t-1} except term t + k - 1, whose window ends at h_t
-        g[1:] = (gz[:-1].reshape(-1, hidden) @ Whh.T).reshape(k - 1, batch, hidden)
+        np.matmul(gz[:-1].reshape(-1, hidden), WhhT, out=g[1:].reshape(-1, hidden))
     return dz, g[1:].sum(axis=0)                 # terms 1 .. k-1 reach h_0
 
 
@@ -193,9 +269,11 @@ def loss_and_grads(params, x, y, *, loss, output="last", truncate=None, reductio
     """
     x, y, h0 = modelspec.rnn_inputs(params, x, y, loss=loss, output=output, truncate=truncate,
                                     reduction=reduction, h0=h0, nonlinearity=nonlinearity)
-    logits, cache = _forward(params, x, h0, output, nonlinearity)
-    value, dlogits = loss_and_grad(loss, logits, y, reduction)
-    grads, dx, dh0 = backward(params, cache, dlogits, truncate=truncate)
+    # the cache stays inside this call, so its arrays can be scratch arrays
+    logits, cache = _forward(params, x, h0, output, nonlinearity, _scratch.empty)
+    value, dlogits = _loss_and_grad_of_model(loss, logits, y, reduction)
+    grads, dx, dh0 = _backward(params, cache, dlogits, truncate, return_input_grads,
+                               h0_grad=return_input_grads and h0 is not None)
     if not return_input_grads:
         return value, grads
     return value, grads, ({"x": dx} if h0 is None else {"x": dx, "h0": dh0})
