@@ -1,2 +1,4 @@
-"""Hand-written forward and backward passes in NumPy (no autograd needed)."""
-from manual import datasets, init, losses, mlp, rnn  # noqa: F401
+"""Hand-written forward and backward passes in NumPy (no autograd needed), and training
+with them: ``optim`` (minibatch SGD shared by every model) and ``estimators``
+(fit / predict / score classes)."""
+from manual import datasets, estimators, init, losses, mlp, optim, rnn  # noqa: F401
