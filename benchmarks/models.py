@@ -1,0 +1,265 @@
+"""The problems the benchmark times and the contenders that solve them.
+
+A problem is one model, one shape and one set of options with its data, drawn from a
+fixed seed. A contender computes the loss and the gradient of every parameter for it:
+
+- ``ours``: ``manual.rnn.loss_and_grads`` / ``manual.mlp.loss_and_grads`` (float64 and,
+  with every array cast, float32);
+- ``autograd``: ``autograd.value_and_grad`` of ``auto.rnn.loss`` / ``auto.mlp.loss``;
+- ``torch``: ``torch.nn.RNN`` + ``nn.Linear`` head (or ``nn.Linear`` layers for the MLP)
+  holding the same weights, float64 and float32. torch keeps two RNN biases; ``bias_ih``
+  holds ours and ``bias_hh`` is zero (their sum is what the recurrence uses). Truncated
+  BPTT is torch's usual idiom: the first T - k steps run under ``no_grad`` and the last
+  k start from that (detached) state, which for many-to-one is exactly our truncation.
+
+Each contender has ``call`` (what is timed: forward and backward, gradients for the
+parameters only, as a training step needs) and ``result`` (the same computation,
+returning ``(loss, {key: gradient})`` as NumPy arrays keyed like our parameters, for the
+agreement check).
+"""
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+from autograd import value_and_grad
+
+import auto
+import manual
+
+RNN_SHAPES = ((3, 3, 2, 3), (32, 100, 100, 32), (64, 100, 128, 256), (16, 1000, 32, 64))
+RNN_VARIANTS = {
+    "many-to-one": dict(output="last", truncate=None),
+    "many-to-many": dict(output="all", truncate=None),
+    "many-to-one, k=10": dict(output="last", truncate=10),
+}
+MLP_SIZES = (784, 256, 256, 10)
+MLP_BATCH = 128
+CEILING_SHAPE = (64, 256, 256)      # (rows, inner, columns) of the single-step GEMM
+
+
+@dataclass
+class Problem:
+    model: str                       # "rnn" or "mlp"
+    label: str                       # shape and variant, for the report
+    params: dict                     # float64
+    x: np.ndarray
+    y: np.ndarray
+    options: dict                    # keyword options of loss_and_grads / auto loss
+    flops: int                       # GEMM flops of forward + backward (see *_flops)
+    shape: tuple = ()
+    variant: str = ""
+
+    def cast(self, dtype):
+        """params, x and y with every float array cast to ``dtype`` (labels stay int)."""
+        def c(a):
+            return a.astype(dtype) if np.asarray(a).dtype.kind == "f" else a
+        return {k: c(v) for k, v in self.params.items()}, c(self.x), c(self.y)
+
+
+@dataclass
+class Contender:
+    name: str
+    dtype: type
+    pool: str                        # whose threads run it: "numpy" or "torch"
+    call: Callable[[], object]
+    result: Callable[[], tuple]
+
+
+# --------------------------------------------------------------------------- problems
+
+def rnn_problem(shape, variant, seed=0):
+    """A tanh RNN ``(batch, time, features, hidden)`` with a 1-output sigmoid + BCE head."""
+    batch, steps, n_in, hidden = shape
+    rng = np.random.default_rng(seed)
+    params = manual.rnn.init_params(n_in, hidden, 1, rng=rng)      # Glorot, orthogonal Whh
+    params["bh"] = rng.uniform(-0.1, 0.1, hidden)
+    params["by"] = rng.uniform(-0.1, 0.1, 1)
+    x = rng.standard_normal((batch, steps, n_in))
+    options = dict(loss="bce", nonlinearity="tanh", **RNN_VARIANTS[variant])
+    y_shape = (batch, 1) if options["output"] == "last" else (batch, steps, 1)
+    y = rng.integers(0, 2, y_shape).astype(np.float64)
+    label = f"({batch}, {steps}, {n_in}, {hidden})"
+    return Problem("rnn", label, params, x, y, options,
+                   rnn_flops(shape, options["output"], options["truncate"]), shape, variant)
+
+
+def rnn_flops(shape, output, truncate, n_out=1):
+    """GEMM flops (2 per multiply-add) of forward + backward for the parameters.
+
+    forward: the input projection and the recurrence at every step, and the head;
+    backward over the steps that receive a gradient (all T, or the last k when
+    many-to-one is truncated): the carry ``dz_t @ Whh.T``, ``dWxh``, ``dWhh``, and the
+    head's ``dWy`` and ``dlogits @ Wy.T``. The count is the model's, the same for every
+    contender (a contender that recomputes, like autograd's truncation, is not credited).
+    """
+    batch, steps, n_in, hidden = shape
+    heads = steps if output == "all" else 1
+    back = steps if truncate is None else min(truncate, steps)
+    forward = 2 * batch * steps * (n_in * hidden + hidden * hidden) + 2 * batch * heads * hidden * n_out
+    backward = (2 * batch * back * (hidden * hidden + n_in * hidden + hidden * hidden)
+                + 2 * 2 * batch * heads * hidden * n_out)
+    return forward + backward
+
+
+def mlp_problem(seed=0):
+    """MLP 784-256-256-10, ReLU, softmax cross-entropy, batch 128 (an MNIST-sized step)."""
+    rng = np.random.default_rng(seed)
+    params = manual.mlp.init_params(list(MLP_SIZES), rng=rng, init="he_normal")
+    for i in range(len(MLP_SIZES) - 1):
+        params[f"b{i}"] = rng.uniform(-0.1, 0.1, MLP_SIZES[i + 1])
+    x = rng.uniform(0, 1, (MLP_BATCH, MLP_SIZES[0]))
+    y = rng.integers(0, MLP_SIZES[-1], MLP_BATCH)
+    options = dict(loss="cross_entropy", activation="relu")
+    label = "-".join(map(str, MLP_SIZES)) + f", batch {MLP_BATCH}"
+    return Problem("mlp", label, params, x, y, options, mlp_flops(MLP_SIZES, MLP_BATCH),
+                   (MLP_BATCH,) + MLP_SIZES, "ReLU + softmax CE")
+
+
+def mlp_flops(sizes, batch):
+    """forward ``a @ W`` of every layer; backward ``dW`` of every layer and ``g @ W.T``
+    of every layer but the first (the gradient for x is not asked for)."""
+    layers = [2 * batch * a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    return 2 * sum(layers) + sum(layers[1:])
+
+
+# --------------------------------------------------------------------------- contenders
+
+def ours(problem, dtype=np.float64):
+    params, x, y = problem.cast(dtype)
+    fn = manual.rnn.loss_and_grads if problem.model == "rnn" else manual.mlp.loss_and_grads
+
+    def call():
+        return fn(params, x, y, **problem.options)
+    return Contender(f"ours {_short(dtype)}", dtype, "numpy", call, call)
+
+
+def autograd(problem):
+    loss = auto.rnn.loss if problem.model == "rnn" else auto.mlp.loss
+    value_and_grads = value_and_grad(loss)
+
+    def call():
+        return value_and_grads(problem.params, problem.x, problem.y, **problem.options)
+    return Contender("autograd f64", np.float64, "numpy", call, call)
+
+
+def torch_contender(problem, torch, dtype):
+    build = _torch_rnn if problem.model == "rnn" else _torch_mlp
+    step, grads = build(problem, torch, dtype)
+
+    def result():
+        value = step()
+        return value.detach().numpy(), grads()
+    return Contender(f"torch {_short(dtype)}", dtype, "torch", step, result)
+
+
+def ceiling(dtype, rng=0):
+    """The single-step GEMM ``(64, 256) @ (256, 256)`` into a preallocated output."""
+    m, k, n = CEILING_SHAPE
+    rng = np.random.default_rng(rng)
+    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    out = np.empty((m, n), dtype=dtype)
+
+    def call():
+        return np.matmul(a, b, out=out)
+    return Contender(f"GEMM {_short(dtype)}", dtype, "numpy", call, None)
+
+
+def ceiling_flops():
+    m, k, n = CEILING_SHAPE
+    return 2 * m * k * n
+
+
+def _short(dtype):
+    return {np.float64: "f64", np.float32: "f32"}[np.dtype(dtype).type]
+
+
+def _torch_dtype(torch, dtype):
+    return {np.float64: torch.float64, np.float32: torch.float32}[np.dtype(dtype).type]
+
+
+def _torch_rnn(problem, torch, dtype):
+    nn, F = torch.nn, torch.nn.functional
+    tdtype = _torch_dtype(torch, dtype)
+    params, x, y = problem.cast(dtype)
+    n_in, hidden = params["Wxh"].shape
+    rnn = nn.RNN(n_in, hidden, nonlinearity=problem.options["nonlinearity"], batch_first=True,
+                 dtype=tdtype)
+    head = nn.Linear(hidden, params["Wy"].shape[1], dtype=tdtype)
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(torch.from_numpy(params["Wxh"].T.copy()))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(params["Whh"].T.copy()))
+        rnn.bias_ih_l0.copy_(torch.from_numpy(params["bh"]))
+        rnn.bias_hh_l0.zero_()                          # torch adds two biases; ours is their sum
+        head.weight.copy_(torch.from_numpy(params["Wy"].T.copy()))
+        head.bias.copy_(torch.from_numpy(params["by"]))
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    weights = list(rnn.parameters()) + list(head.parameters())
+    output, truncate = problem.options["output"], problem.options["truncate"]
+    steps = x.shape[1]
+    start = 0 if truncate is None or output != "last" else max(0, steps - truncate)
+    if truncate is not None and output != "last" and truncate < steps:
+        raise ValueError("torch has no per-term truncation for many-to-many")
+
+    def step():
+        for w in weights:
+            w.grad = None
+        h0 = None
+        if start > 0:
+            with torch.no_grad():                       # h_{T-k} is held constant
+                _, h0 = rnn(xt[:, :start])
+        states, _ = rnn(xt[:, start:], h0)
+        logits = head(states[:, -1] if output == "last" else states)
+        value = F.binary_cross_entropy_with_logits(logits, yt)
+        value.backward()
+        return value
+
+    def grads():
+        g = {"Wxh": rnn.weight_ih_l0.grad.T, "Whh": rnn.weight_hh_l0.grad.T,
+             "bh": rnn.bias_ih_l0.grad, "Wy": head.weight.grad.T, "by": head.bias.grad}
+        return {k: v.detach().numpy().copy() for k, v in g.items()}
+    return step, grads
+
+
+def _torch_mlp(problem, torch, dtype):
+    nn, F = torch.nn, torch.nn.functional
+    tdtype = _torch_dtype(torch, dtype)
+    params, x, y = problem.cast(dtype)
+    n_layers = len(params) // 2
+    layers = []
+    for i in range(n_layers):
+        layer = nn.Linear(*params[f"W{i}"].shape, dtype=tdtype)
+        with torch.no_grad():
+            layer.weight.copy_(torch.from_numpy(params[f"W{i}"].T.copy()))   # (fan_out, fan_in)
+            layer.bias.copy_(torch.from_numpy(params[f"b{i}"]))
+        layers.append(layer)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    weights = [w for layer in layers for w in layer.parameters()]
+
+    def step():
+        for w in weights:
+            w.grad = None
+        a = xt
+        for layer in layers[:-1]:
+            a = torch.relu(layer(a))
+        value = F.cross_entropy(layers[-1](a), yt)
+        value.backward()
+        return value
+
+    def grads():
+        out = {}
+        for i, layer in enumerate(layers):
+            out[f"W{i}"] = layer.weight.grad.T.detach().numpy().copy()
+            out[f"b{i}"] = layer.bias.grad.detach().numpy().copy()
+        return out
+    return step, grads
+
+
+def contenders(problem, torch=None):
+    """Every contender for ``problem``, ours float64 first (the reference of the check)."""
+    out = [ours(problem, np.float64), autograd(problem)]
+    if torch is not None:
+        out.append(torch_contender(problem, torch, np.float64))
+    out.append(ours(problem, np.float32))
+    if torch is not None:
+        out.append(torch_contender(problem, torch, np.float32))
+    return out

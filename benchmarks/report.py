@@ -1,0 +1,227 @@
+"""The Markdown report of one benchmark run."""
+import numpy as np
+
+from benchmarks import models
+
+OURS, OURS32 = "ours f64", "ours f32"
+AUTOGRAD, TORCH, TORCH32 = "autograd f64", "torch f64", "torch f32"
+GEMM, GEMM32 = "GEMM f64", "GEMM f32"
+TIME_COLUMNS = (OURS, AUTOGRAD, TORCH, OURS32, TORCH32)
+
+
+def ms(seconds):
+    """Milliseconds with about three significant digits and no exponent."""
+    v = seconds * 1e3
+    for limit, digits in ((100, 0), (10, 1), (1, 2), (0.1, 3)):
+        if v >= limit:
+            return f"{v:.{digits}f}"
+    return f"{v:.4f}"
+
+
+def ratio(r):
+    if r is None:
+        return "—"
+    return f"{r:.2f}" if r < 10 else (f"{r:.1f}" if r < 100 else f"{r:.0f}")
+
+
+def _median(case, name):
+    t = case.timings.get(name)
+    return None if t is None else t.median
+
+
+def _cell(case, name):
+    if name in case.refused:
+        return "refused"
+    t = _median(case, name)
+    return "—" if t is None else ms(t)
+
+
+def _ratio(case, slower, faster):
+    a, b = _median(case, slower), _median(case, faster)
+    return None if a is None or b is None else a / b
+
+
+def gflops(case, name):
+    t = _median(case, name)
+    return None if t is None else case.problem.flops / t / 1e9
+
+
+def ceiling_gflops(case, name=GEMM):
+    t = _median(case, name)
+    return None if t is None else models.ceiling_flops() / t / 1e9
+
+
+def _throughput_cell(case, name, gemm):
+    achieved, ceiling = gflops(case, name), ceiling_gflops(case, gemm)
+    if achieved is None or ceiling is None:
+        return "—"
+    value = f"{achieved:.1f}" if achieved >= 1 else f"{achieved:.2g}"
+    return f"{value} ({100 * achieved / ceiling:.0f}%)" if achieved >= 1 else f"{value} (<1%)"
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _busy(case):
+    if case.others is None:
+        return "?"
+    text = f"{100 * case.others:.0f}%"
+    return text if case.attempts == 1 else f"{text} (attempt {case.attempts})"
+
+
+def _time_table(cases):
+    header = ["model", "variant"] + [f"{n} (ms)" for n in TIME_COLUMNS] + ["other processes' CPU"]
+    return _table(header, [[c.problem.label, c.problem.variant] + [_cell(c, n) for n in TIME_COLUMNS]
+                           + [_busy(c)] for c in cases])
+
+
+def _ratio_table(cases):
+    header = ["model", "variant", "autograd / ours", "torch f64 / ours", "torch f32 / ours f64",
+              "torch f32 / ours f32", "ours f64 GFLOP/s (% of ceiling)", "ours f32 GFLOP/s (% of ceiling)",
+              "ceiling f64 / f32 GFLOP/s"]
+    rows = []
+    for c in cases:
+        ceilings = [ceiling_gflops(c, n) for n in (GEMM, GEMM32)]
+        rows.append([c.problem.label, c.problem.variant,
+                     ratio(_ratio(c, AUTOGRAD, OURS)), ratio(_ratio(c, TORCH, OURS)),
+                     ratio(_ratio(c, TORCH32, OURS)), ratio(_ratio(c, TORCH32, OURS32)),
+                     _throughput_cell(c, OURS, GEMM), _throughput_cell(c, OURS32, GEMM32),
+                     " / ".join("—" if v is None else f"{v:.0f}" for v in ceilings)])
+    return _table(header, rows)
+
+
+def _truncation_table(cases):
+    full = {c.problem.label: c for c in cases if c.problem.variant == "many-to-one"}
+    rows = []
+    for c in cases:
+        if c.problem.variant != "many-to-one, k=10" or c.problem.label not in full:
+            continue
+        f = full[c.problem.label]
+        cells = []
+        for name in (OURS, AUTOGRAD, TORCH, OURS32, TORCH32):
+            a, b = _median(c, name), _median(f, name)
+            cells.append("—" if a is None or b is None else f"{a / b:.2f}")
+        rows.append([c.problem.label] + cells)
+    header = ["model"] + [f"{n}: k=10 / full" for n in (OURS, AUTOGRAD, TORCH, OURS32, TORCH32)]
+    return _table(header, rows)
+
+
+def _ceiling_table(cases):
+    rows = []
+    for name in (GEMM, GEMM32):
+        values = [ceiling_gflops(c, name) for c in cases if _median(c, name) is not None]
+        times = [_median(c, name) for c in cases if _median(c, name) is not None]
+        if not values:
+            continue
+        rows.append([name.split()[1], f"{np.median(times) * 1e6:.1f}",
+                     f"{np.median(values):.1f}", f"{min(values):.1f} – {max(values):.1f}"])
+    m, k, n = models.CEILING_SHAPE
+    return _table(["dtype", f"({m}, {k}) @ ({k}, {n}) median (µs)", "GFLOP/s (median over cases)",
+                   "GFLOP/s (range of the per-case medians)"], rows)
+
+
+def _checks_table(cases):
+    names = [n for n in (AUTOGRAD, TORCH, OURS32, TORCH32) if any(n in c.checks for c in cases)]
+    rows = [[c.problem.label, c.problem.variant] + [c.checks.get(n, "—") for n in names] for c in cases]
+    return _table(["model", "variant"] + names, rows)
+
+
+def markdown(cases, rates, commands, info, settings, quick=False):
+    rnn = [c for c in cases if c.problem.model == "rnn"]
+    mlp = [c for c in cases if c.problem.model == "mlp"]
+    out = ["# Benchmark results", ""]
+    out.append(f"`{info['command'].strip()}`, {info['date']}, {info['seconds']:.0f} s."
+               + (" **`--quick`: a smoke test with one or two repeats, not a measurement.**" if quick else ""))
+    out.append("")
+    before, after = info["load_before"], info["load_after"]
+    steal, others = info.get("steal"), info.get("others")
+    busy = ((others is not None and others > 0.1) or (steal is not None and steal > 0.05)
+            or any(c.others is not None and c.others > 0.1 for c in cases))
+    out += ["## Machine", "", _table(["", ""], [
+        ["CPU", info["cpu"]],
+        ["cores", info["cores"]],
+        ["load average (1, 5, 15 min)", f"before {before[0]:.2f}, {before[1]:.2f}, {before[2]:.2f}; "
+                                        f"after {after[0]:.2f}, {after[1]:.2f}, {after[2]:.2f}"],
+        ["CPU used by other processes during the run", "unknown" if others is None else
+         f"{100 * others:.0f}% of all CPUs' time (per problem in the time table)"],
+        ["CPU time taken by the hypervisor (steal)", "unknown" if steal is None else f"{100 * steal:.1f}%"],
+        ["OS", info["os"]],
+        ["Python", info["python"]],
+        ["NumPy", info["numpy"]],
+        ["BLAS", info["blas"]],
+        ["autograd", info["autograd"]],
+        ["PyTorch", info["torch"]],
+        ["threads", f"{info['threads']} (NumPy's BLAS and torch.set_num_threads)"],
+    ]), ""]
+    if busy:
+        out += ["**The machine was not idle during this run**: other processes (or the hypervisor) "
+                "used a noticeable share of the CPUs, see above and the last column of the time "
+                "table. A problem timed while others used more than the `--max-busy` share was "
+                "timed again (\"attempt n\"); where the share stayed high, its absolute times "
+                "are inflated (two BLAS threads waiting for a busy core slow down by far more "
+                "than the share), and the ratios, from interleaved rounds, are the numbers to "
+                "read.", ""]
+    out += ["## How it is measured", "",
+            "Each time is forward + backward for every parameter (a training step: no gradient "
+            "for the input), the median over interleaved rounds: within a problem the contenders "
+            "take turns, the first one rotating each round; before each timed block there is one "
+            "untimed call, and a pause of "
+            f"{settings.pause:g} s whenever the previous block ran on the other library's threads "
+            "(OpenBLAS and OpenMP workers spin after a call and slow the other library). A block "
+            f"repeats the call until it lasts at least {settings.min_block:g} s; a contender gets "
+            f"at least {settings.min_repeats} and at most {settings.max_repeats} blocks"
+            + (f", more than the least while its blocks add up to less than {settings.min_total:g} s"
+               if settings.min_total > 0 else "")
+            + ". Before any timing, each "
+            "contender's loss and gradients are compared with ours in float64 "
+            "(`crosscheck.compare`, float32 tolerances for float32 contenders, which must also "
+            "return float32 arrays); a contender that disagrees is not timed.", "",
+            "RNN: tanh, `Wxh` Glorot, `Whh` orthogonal, one output with sigmoid + BCE "
+            "(mean); x ~ N(0, 1); model = (batch, time, features, hidden). Variants: many-to-one, "
+            "many-to-many (a loss term at every step), many-to-one with truncated BPTT k=10 "
+            "(gradient through the last 10 steps only). autograd's truncation stops the gradient "
+            "at h_{t-k} and recomputes the window from there, so it does more work than full "
+            "BPTT; torch's is its usual idiom (the first T-k steps under `no_grad`, the last k "
+            "from that state), for many-to-one the same gradient as ours. torch: `nn.RNN` + "
+            "`nn.Linear` with our weights (`weight_ih = Wxh.T`, `weight_hh = Whh.T`, "
+            "`bias_ih = bh`, `bias_hh = 0`, `head.weight = Wy.T`).", "",
+            "GFLOP/s counts the GEMM flops of the model's forward + backward (2 per multiply-add): "
+            "input projection, recurrence and head forward; the recurrence carry, dWxh, dWhh and "
+            "the head backward over the steps that get a gradient (MLP: every layer's forward "
+            "and dW, and g @ W.T for all but the first layer). The **ceiling** is a single "
+            "recurrence step's GEMM, `np.matmul` of a (64, 256) by a (256, 256) matrix into a "
+            "preallocated output, of the same dtype, timed in the same round robin as the "
+            "contenders of each problem: a recurrence has to go step by step, so no step can "
+            "beat that GEMM; \"% of ceiling\" is our GFLOP/s over it.", ""]
+    if rnn:
+        out += ["## RNN: median time per forward + backward (ms)", "", _time_table(rnn), "",
+                "## RNN: ratios (their time / our time: above 1, ours is faster) and throughput", "",
+                _ratio_table(rnn), "",
+                "## Truncated BPTT k=10 against full BPTT, many-to-one (time ratio)", "",
+                _truncation_table(rnn), ""]
+    if mlp:
+        out += ["## MLP: median time (ms), ratios and throughput", "", _time_table(mlp), "",
+                _ratio_table(mlp), ""]
+    out += ["## GEMM ceiling", "", _ceiling_table(cases), ""]
+    if rates:
+        out += ["## Cross-check throughput", "",
+                "`crosscheck.verify(model, max_examples=N, seed=0, profile=\"ci\")` at the "
+                "model's default strategy: every example compares loss, parameter and input "
+                "gradients with autograd, and small smooth ones also with finite differences.", "",
+                _table(["model", "examples", "of which with finite differences", "seconds",
+                        "examples / s", "all agree"],
+                       [[r.model, r.examples, r.numeric_examples, f"{r.seconds:.2f}",
+                         f"{r.examples / r.seconds:.0f}", "yes" if r.ok else "**no**"] for r in rates]), ""]
+    if commands:
+        out += ["## Test suite and `crosscheck run`", "",
+                _table(["command", "wall time (s)", "exit status", "last line"],
+                       [[f"`{c.command}`", f"{c.seconds:.1f}", c.returncode, c.summary] for c in commands]), ""]
+    out += ["## Agreement checks (before timing)", "",
+            "Each contender against ours in float64: the largest error of any key (loss and "
+            "every parameter gradient) relative to the largest entry of our array "
+            "(`crosscheck.compare`; tolerance rtol 1e-6 in float64, 1e-3 in float32).", "",
+            _checks_table(cases), ""]
+    return "\n".join(out)

@@ -1,0 +1,199 @@
+"""Run the benchmark: check every contender, time them, measure the cross-check's
+throughput (and optionally the test suite), and write the Markdown report."""
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+import numpy as np
+
+import crosscheck
+from benchmarks import machine, models, report, timing
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclass
+class CaseResult:
+    problem: models.Problem
+    timings: Dict[str, timing.Timing] = field(default_factory=dict)
+    checks: Dict[str, str] = field(default_factory=dict)        # name -> "ok ..." or why refused
+    refused: Dict[str, str] = field(default_factory=dict)
+    others: Optional[float] = None       # share of the machine other processes used meanwhile
+    attempts: int = 1
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def import_torch(args):
+    if args.no_torch:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _as_dict(loss, grads):
+    return {"loss": np.asarray(loss), **{k: np.asarray(v) for k, v in grads.items()}}
+
+
+def check(contender, reference):
+    """Compare the contender's loss and gradients with ours (float64); return
+    ``(ok, text)``. Tolerances follow the lower of the two dtypes (crosscheck.compare).
+    A float32 contender must also return float32 arrays (no silent upcast)."""
+    try:
+        loss, grads = contender.result()
+    except Exception as exc:                          # a contender that cannot run is refused
+        return False, f"raised {type(exc).__name__}: {exc}"
+    got = _as_dict(loss, grads)
+    if contender.dtype == np.float32:
+        wrong = sorted(k for k, v in got.items() if v.dtype != np.float32)
+        if wrong:
+            return False, "returned non-float32 arrays for " + ", ".join(
+                f"{k} ({got[k].dtype})" for k in wrong)
+    comparison = crosscheck.compare(got, reference)
+    if not comparison.ok:
+        worst = comparison.worst()
+        return False, f"disagrees: {worst.describe()}"
+    worst = max(r.max_rel_error for r in comparison.reports.values())
+    return True, f"agrees, {worst:.1e}"
+
+
+BUSY_WAIT = 10.0     # seconds to wait before timing a problem again on a busy machine
+
+
+def run_case(problem, torch, settings, max_busy=1.0, retries=0):
+    """Check and time every contender of ``problem``. Where other processes used more than
+    ``max_busy`` of the CPUs meanwhile, time it again (up to ``retries`` more times)."""
+    result = CaseResult(problem)
+    contenders = models.contenders(problem, torch)
+    reference_loss, reference_grads = contenders[0].result()
+    reference = _as_dict(reference_loss, reference_grads)
+    result.checks[contenders[0].name] = "reference"
+    timed = {contenders[0].name: (contenders[0].call, contenders[0].pool)}
+    for c in contenders[1:]:
+        ok, text = check(c, reference)
+        result.checks[c.name] = text
+        if ok:
+            timed[c.name] = (c.call, c.pool)
+        else:
+            result.refused[c.name] = text
+            log(f"  REFUSED {c.name}: {text}")
+    for dtype in (np.float64, np.float32):           # the ceiling, under the same conditions
+        ceiling = models.ceiling(dtype)
+        timed[ceiling.name] = (ceiling.call, ceiling.pool)
+    for attempt in range(1, retries + 2):
+        share = machine.CPUShare().start()
+        result.timings = timing.round_robin(timed, settings)
+        result.others, result.attempts = share.stop().others, attempt
+        line = ", ".join(f"{n} {t.median * 1e3:.3g} ms" for n, t in result.timings.items())
+        busy = "" if result.others is None else f" (other processes: {100 * result.others:.0f}% of the CPUs)"
+        log(f"  {line}{busy}")
+        if result.others is None or result.others <= max_busy or attempt > retries:
+            return result
+        log(f"  the machine was busy; timing this problem again in {BUSY_WAIT:g} s")
+        time.sleep(BUSY_WAIT)
+    return result
+
+
+def problems(only, shapes=None):
+    out = []
+    if only in (None, "rnn"):
+        for shape in shapes or models.RNN_SHAPES:
+            for variant in models.RNN_VARIANTS:
+                out.append(models.rnn_problem(shape, variant))
+    if only in (None, "mlp"):
+        out.append(models.mlp_problem())
+    return out
+
+
+@dataclass
+class Throughput:
+    model: str
+    examples: int
+    seconds: float
+    ok: bool
+    numeric_examples: int
+
+
+def throughput(names, examples):
+    """Examples per second of ``crosscheck.verify`` at each model's default strategy
+    (the ``ci`` profile's settings, seed 0, ``examples`` examples)."""
+    out = []
+    for name in names:
+        crosscheck.verify(name, max_examples=2, seed=0, profile="ci")   # autograd warm-up
+        result = crosscheck.verify(name, max_examples=examples, seed=0, profile="ci")
+        out.append(Throughput(name, result.examples, result.seconds, result.ok, result.numeric_examples))
+        log(f"  verify({name!r}): {result.examples} examples in {result.seconds:.2f} s, ok={result.ok}")
+    return out
+
+
+@dataclass
+class Command:
+    command: str
+    seconds: float
+    returncode: int
+    summary: str
+
+
+def time_command(argv, env_updates, label):
+    env = {**os.environ, **env_updates}
+    log(f"  running {label} ...")
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    lines = [l for l in (proc.stdout + proc.stderr).strip().splitlines() if l.strip()]
+    summary = lines[-1].strip("= ") if lines else ""
+    log(f"  {label}: {seconds:.1f} s, exit {proc.returncode}: {summary}")
+    return Command(label, seconds, proc.returncode, summary)
+
+
+def suite():
+    env_ci = {"CI": "true", "CROSSCHECK_PROFILE": "ci"}
+    return [time_command([sys.executable, "-m", "pytest", "-n", "2", "-q"], env_ci,
+                         "CI=true CROSSCHECK_PROFILE=ci python -m pytest -n 2"),
+            time_command([sys.executable, "-m", "crosscheck", "run"],
+                         {"CI": "", "CROSSCHECK_PROFILE": ""}, "crosscheck run")]
+
+
+def main(args):
+    torch = import_torch(args)
+    if args.threads is not None:
+        machine.set_blas_threads(args.threads)
+    threads = args.threads or machine.blas_threads() or os.cpu_count()
+    if torch is not None:
+        torch.set_num_threads(threads)
+    settings = timing.QUICK if args.quick else timing.FULL
+    examples = args.examples or (20 if args.quick else 200)
+    info = machine.describe(torch)
+    info["load_before"] = os.getloadavg()
+    share = machine.CPUShare().start()
+    start = time.perf_counter()
+
+    cases = []
+    for problem in problems(args.only, args.shape):
+        log(f"{problem.model} {problem.label} {problem.variant}")
+        cases.append(run_case(problem, torch, settings, args.max_busy, 0 if args.quick else args.retries))
+    log("cross-check throughput")
+    names = [n for n in ("rnn", "mlp") if args.only in (None, n)]
+    rates = throughput(names, examples)
+    commands = suite() if args.suite else []
+
+    info["load_after"] = os.getloadavg()
+    share.stop()
+    info["others"], info["steal"] = share.others, share.steal
+    info["seconds"] = time.perf_counter() - start
+    info["threads"] = threads
+    info["command"] = "python -m benchmarks " + " ".join(sys.argv[1:])
+    text = report.markdown(cases, rates, commands, info, settings, quick=args.quick)
+    with open(args.output, "w") as f:
+        f.write(text)
+    log(f"wrote {args.output} ({info['seconds']:.0f} s)")
+    refused = [(c.problem.label, c.problem.variant, n) for c in cases for n in c.refused]
+    return 1 if refused or not all(r.ok for r in rates) else 0
