@@ -195,7 +195,15 @@ def markdown(cases, rates, commands, info, settings, quick=False):
             "recurrence step's GEMM, `np.matmul` of a (64, 256) by a (256, 256) matrix into a "
             "preallocated output, of the same dtype, timed in the same round robin as the "
             "contenders of each problem: a recurrence has to go step by step, so no step can "
-            "beat that GEMM; \"% of ceiling\" is our GFLOP/s over it.", ""]
+            "beat that GEMM; \"% of ceiling\" is our GFLOP/s over it. It can pass 100% where "
+            "the one-shot GEMMs (the input projection of all steps, the weight gradients) "
+            "carry much of the work, as with truncation, because a GEMM of 6400 rows runs "
+            "faster than one of 64. The ceiling is measured per problem, not once, because "
+            "the machine's speed is not constant: on the 2-core VMs this was written on, a "
+            "plain GEMM loop in an otherwise idle process drops from about 78 to about 51 "
+            "GFLOP/s after some 10 s of sustained load and stays there, so the later, larger "
+            "problems run on a slower machine than the first ones; within a problem, "
+            "contenders and ceiling share the same conditions.", ""]
     if rnn:
         out += ["## RNN: median time per forward + backward (ms)", "", _time_table(rnn), "",
                 "## RNN: ratios (their time / our time: above 1, ours is faster) and throughput", "",

@@ -10,9 +10,8 @@ and, in the seeds' row-vector convention, for ``x`` of shape ``(batch, time, n_i
 Internally the states are kept time-major, ``(T + 1, batch, H)``, so that each step reads
 and writes one contiguous block; the input projection for all steps is one GEMM, and the
 weight gradients are one GEMM each after the time loop. The time loops allocate nothing:
-every step writes into preallocated buffers (``benchmarks/`` measures the result).
+every step writes into buffers allocated once per call (``benchmarks/`` measures the result).
 """
-import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -38,35 +37,6 @@ class RNNCache(NamedTuple):
         """The final hidden state ``h_T`` ``(batch, H)``: pass it as ``h0`` to carry the state
         into the next chunk of a long sequence."""
         return self.hs[-1]
-
-
-class _Scratch(threading.local):
-    """Work arrays reused from one call to the next: one per name and thread, replaced
-    when the shape or dtype asked for changes.
-
-    A training loop calls ``loss_and_grads`` over and over with the same shapes. Fresh
-    arrays of tens of megabytes cost a page fault per page on every call (at batch 64,
-    time 100, H 256 about 15% of the call); reused ones do not. Only arrays that never
-    leave this module are taken from here: nothing returned to the caller (gradients,
-    logits, a cache from :func:`forward`) is ever a scratch array.
-    """
-
-    def __init__(self):
-        self.arrays = {}
-
-    def empty(self, name, shape, dtype):
-        array = self.arrays.get(name)
-        if array is None or array.shape != shape or array.dtype != dtype:
-            array = self.arrays[name] = np.empty(shape, dtype)
-        return array
-
-
-_scratch = _Scratch()
-
-
-def _fresh(name, shape, dtype):
-    """A new array, for what the caller receives (the allocator of :func:`forward`)."""
-    return np.empty(shape, dtype)
 
 
 def init_params(n_in, n_hidden, n_out, *, rng=None, dtype=np.float64):
@@ -118,22 +88,20 @@ def forward(params, x, *, h0=None, output="last", nonlinearity="tanh"):
     """
     x, h0 = modelspec.rnn_forward_inputs(params, x, h0=h0, output=output,
                                          nonlinearity=nonlinearity)
-    return _forward(params, x, h0, output, nonlinearity, _fresh)
+    return _forward(params, x, h0, output, nonlinearity)
 
 
-def _forward(params, x, h0, output, nonlinearity, empty):
-    """The forward pass on validated input; ``empty(name, shape, dtype)`` allocates the
-    cache's arrays (fresh for :func:`forward`, scratch inside :func:`loss_and_grads`)."""
+def _forward(params, x, h0, output, nonlinearity):
+    """The forward pass on validated input."""
     Wxh, Whh, Wy = params["Wxh"], params["Whh"], params["Wy"]
     batch, steps, n_in = x.shape
     hidden = Whh.shape[0]
     act = NONLINEARITIES[nonlinearity]
     # x time-major (T, batch, n_in): one GEMM projects every step, and dWxh is one GEMM later
-    xs = empty("x", (steps, batch, n_in), Wxh.dtype)
-    np.copyto(xs, x.transpose(1, 0, 2))
+    xs = np.ascontiguousarray(x.transpose(1, 0, 2))
     # the state buffer first holds the input projection x_t @ Wxh of every step, computed
     # in one GEMM; step t then adds h_{t-1} @ Whh + bh and applies act in place
-    hs = empty("hs", (steps + 1, batch, hidden), Wxh.dtype)
+    hs = np.empty((steps + 1, batch, hidden), dtype=Wxh.dtype)
     hs[0] = 0 if h0 is None else h0
     np.matmul(xs.reshape(steps * batch, n_in), Wxh, out=hs[1:].reshape(steps * batch, hidden))
     bh = params["bh"]
@@ -222,7 +190,7 @@ def _bptt(WhhT, hs, dh_out, dact, first, carry_to_first=True):
     """
     steps = hs.shape[0] - 1
     every_step = dh_out.shape[0] == steps
-    dz = _scratch.empty("dz", (steps - first,) + hs.shape[1:], hs.dtype)
+    dz = np.empty((steps - first,) + hs.shape[1:], dtype=hs.dtype)
     dh_next = dh_out[-1].copy()                  # dL/dh_t, starting at t = T
     for t in range(steps, first, -1):
         if every_step and t < steps:
@@ -269,8 +237,7 @@ def loss_and_grads(params, x, y, *, loss, output="last", truncate=None, reductio
     """
     x, y, h0 = modelspec.rnn_inputs(params, x, y, loss=loss, output=output, truncate=truncate,
                                     reduction=reduction, h0=h0, nonlinearity=nonlinearity)
-    # the cache stays inside this call, so its arrays can be scratch arrays
-    logits, cache = _forward(params, x, h0, output, nonlinearity, _scratch.empty)
+    logits, cache = _forward(params, x, h0, output, nonlinearity)
     value, dlogits = _loss_and_grad_of_model(loss, logits, y, reduction)
     grads, dx, dh0 = _backward(params, cache, dlogits, truncate, return_input_grads,
                                h0_grad=return_input_grads and h0 is not None)

@@ -53,7 +53,7 @@ def real_array(name, a, *, ndim=None, dtype=None):
                         f"cast one of them so both match")
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D; got shape {_shape_text(arr.shape)}")
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or inf")
     return arr
 
@@ -93,7 +93,7 @@ def check_params(params, expected_shapes):
         if arr.dtype not in FLOAT_DTYPES:
             raise TypeError(f"params[{key!r}] must be float32 or float64; got dtype {arr.dtype}")
         check_shape(f"params[{key!r}]", arr, shape)
-        if not np.all(np.isfinite(arr)):
+        if not np.isfinite(arr).all():
             raise ValueError(f"params[{key!r}] contains NaN or inf")
         dtypes.add(arr.dtype)
     if len(dtypes) > 1:

@@ -47,6 +47,20 @@ def _short_token_order(n=300, seed=0):
     return datasets.token_order(n, length=12, window=4, seed=seed)
 
 
+def assert_same_training(manual_run, auto_run):
+    """Training with the hand-written gradients and with autograd's gives the same loss
+    curves and final parameters to 1e-8 (issue 6's bar). The two gradients differ only by
+    float64 rounding (about 1e-16 relative) at each step; a few dozen SGD steps on these
+    small, well-conditioned problems amplify that far less than the eight orders of
+    magnitude up to 1e-8, while a wrong gradient moves the curve from the first step."""
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(manual_run.history_[key], auto_run.history_[key],
+                                   rtol=0, atol=1e-8)
+    for key in manual_run.params_:
+        np.testing.assert_allclose(manual_run.params_[key], auto_run.params_[key],
+                                   rtol=0, atol=1e-8)
+
+
 # ================================================================================= RNN
 
 def test_rnn_as_soon_as_reaches_full_accuracy():
@@ -114,12 +128,7 @@ def test_rnn_manual_and_auto_gradients_give_the_same_loss_curve(truncate):
                     momentum=0.9, clip_norm=1.0, seed=3)
     manual_run, auto_run = (RNNClassifier(gradients=g, **settings).fit(
         x, y, validation_data=(x_val, y_val)) for g in ("manual", "auto"))
-    for key in ("loss", "val_loss"):
-        np.testing.assert_allclose(manual_run.history_[key], auto_run.history_[key],
-                                   rtol=0, atol=1e-8)
-    for key in manual_run.params_:
-        np.testing.assert_allclose(manual_run.params_[key], auto_run.params_[key],
-                                   rtol=0, atol=1e-8)
+    assert_same_training(manual_run, auto_run)
     assert manual_run.history_["loss"][-1] < manual_run.history_["loss"][0]
 
 
@@ -317,12 +326,7 @@ def test_mlp_manual_and_auto_gradients_give_the_same_loss_curve(make, data):
                     learning_rate=0.05, momentum=0.9, clip_norm=1.0, seed=1)
     manual_run, auto_run = (make(gradients=g, **settings).fit(
         x[:120], y[:120], validation_data=(x[120:], y[120:])) for g in ("manual", "auto"))
-    for key in ("loss", "val_loss"):
-        np.testing.assert_allclose(manual_run.history_[key], auto_run.history_[key],
-                                   rtol=0, atol=1e-8)
-    for key in manual_run.params_:
-        np.testing.assert_allclose(manual_run.params_[key], auto_run.params_[key],
-                                   rtol=0, atol=1e-8)
+    assert_same_training(manual_run, auto_run)
 
 
 def test_gradients_auto_without_autograd_is_a_clear_import_error():
