@@ -127,14 +127,14 @@ def backward(params, cache, dlogits, *, truncate=None):
     term (h_0 included: with k = t, that term gives h0 no gradient).
     Returns: grads (keyed like params), dx ``(batch, time, n_in)``, dh0 ``(batch, H)``.
     """
+    modelspec.check_truncate(truncate)
     return _backward(params, cache, dlogits, truncate, input_grads=True, h0_grad=True)
 
 
 def _backward(params, cache, dlogits, truncate, input_grads, h0_grad):
     """:func:`backward`; what is not asked for is not computed and comes back as None:
     dx unless ``input_grads`` (one GEMM the size of the input projection), dh0 unless
-    ``h0_grad`` (the last step's carry)."""
-    modelspec.check_truncate(truncate)
+    ``h0_grad`` (the last step's carry). ``truncate`` has been checked by the caller."""
     xs, hs = cache.x, cache.hs
     steps, batch, n_in = xs.shape
     hidden = hs.shape[2]

@@ -24,7 +24,9 @@ def check_option(name, value, allowed):
 
 def check_positive_int(name, value, *, minimum=1):
     """Raise unless ``value`` is an int >= ``minimum`` (bools are refused); return it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    # a plain int skips the slower abstract-class check that NumPy integers need
+    if type(value) is not int and (isinstance(value, bool)
+                                   or not isinstance(value, numbers.Integral)):
         raise TypeError(f"{name} must be an int; got {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}")
