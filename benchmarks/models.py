@@ -17,6 +17,7 @@ parameters only, as a training step needs) and ``result`` (the same computation,
 returning ``(loss, {key: gradient})`` as NumPy arrays keyed like our parameters, for the
 agreement check).
 """
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -131,6 +132,16 @@ def ours(problem, dtype=np.float64):
     def call():
         return fn(params, x, y, **problem.options)
     return Contender(f"ours {_short(dtype)}", dtype, "numpy", call, call)
+
+
+def ours_full_bptt(problem, dtype=np.float64):
+    """Ours with full BPTT on a truncated problem's data. It is timed in the truncated
+    problem's own rounds, so that the cost of truncation is a ratio measured under the same
+    conditions; it is not checked against that problem's reference (its gradients are
+    full BPTT's, by design not the truncated ones; ``ours`` is checked on the full problem)."""
+    full = dataclasses.replace(problem, options={**problem.options, "truncate": None})
+    contender = ours(full, dtype)
+    return dataclasses.replace(contender, name=f"{contender.name} full")
 
 
 def autograd(problem):

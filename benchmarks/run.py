@@ -85,9 +85,12 @@ def run_case(problem, torch, settings, max_busy=1.0, retries=0):
         else:
             result.refused[c.name] = text
             log(f"  REFUSED {c.name}: {text}")
-    for dtype in (np.float64, np.float32):           # the ceiling, under the same conditions
-        ceiling = models.ceiling(dtype)
-        timed[ceiling.name] = (ceiling.call, ceiling.pool)
+    for dtype in (np.float64, np.float32):           # timed alongside, not checked:
+        extras = [models.ceiling(dtype)]             # the GEMM ceiling, and ours without
+        if problem.options.get("truncate") is not None:   # truncation on the same data
+            extras.append(models.ours_full_bptt(problem, dtype))
+        for extra in extras:
+            timed[extra.name] = (extra.call, extra.pool)
     for attempt in range(1, retries + 2):
         share = machine.CPUShare().start()
         result.timings = timing.round_robin(timed, settings)

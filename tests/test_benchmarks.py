@@ -26,6 +26,7 @@ def test_quick_run_writes_a_report_with_every_table(tmp_path):
                     "## Agreement checks (before timing)"):
         assert heading in text, heading
     assert "`--quick`: a smoke test" in text
+    assert "ours f64: k=10 / full (same rounds)" in text
     for variant in models.RNN_VARIANTS:
         assert f"| (3, 3, 2, 3) | {variant} |" in text
     assert "| refused |" not in text and "disagrees:" not in text   # every contender agreed
