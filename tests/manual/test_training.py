@@ -514,7 +514,8 @@ def test_plotting_saves_a_png_or_says_matplotlib_is_missing(examples, tmp_path, 
         assert plotting.save_curves({"a": [3, 2, 1]}, tmp_path / "a.png", title="t") is None
     assert "matplotlib is not installed" in capsys.readouterr().out
     assert not (tmp_path / "a.png").exists()
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed: PNG writing untested "
+                                      "(pip install -e '.[plot]')")
     path = plotting.save_curves({"a": [3, 2, 1], "b": [2, 2, 2]}, tmp_path / "new" / "b.png",
                                 title="t")
     assert path == tmp_path / "new" / "b.png"
