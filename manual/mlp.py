@@ -10,7 +10,8 @@ import numpy as np
 
 import modelspec
 from manual import init as initializers
-from manual.losses import _loss_and_grad_of_model, sigmoid
+from manual.activations import ACTIVATIONS, DERIVATIVES
+from manual.losses import _loss_and_grad_of_model
 
 
 class MLPCache(NamedTuple):
@@ -21,46 +22,6 @@ class MLPCache(NamedTuple):
     """
     layer_inputs: tuple
     activation: str
-
-
-def _relu_(z):
-    return np.maximum(z, 0, out=z)
-
-
-def _tanh_(z):
-    return np.tanh(z, out=z)
-
-
-# Each activation, applied in place to a fresh pre-activation z (sigmoid, written in
-# manual.losses for stability, returns a new array).
-_ACTIVATIONS_IN_PLACE = {"relu": _relu_, "tanh": _tanh_, "sigmoid": sigmoid}
-
-
-def _times_relu_derivative(g, a):
-    """g *= ReLU'(z) from the output a: 1 where a > 0, else 0 (0 at z = 0)."""
-    return np.multiply(g, a > 0, out=g)
-
-
-def _times_tanh_derivative(g, a):
-    """g *= 1 - a**2."""
-    d = a * a
-    np.subtract(1, d, out=d)
-    return np.multiply(g, d, out=g)
-
-
-def _times_sigmoid_derivative(g, a):
-    """g *= a * (1 - a)."""
-    d = 1 - a
-    d *= a
-    return np.multiply(g, d, out=g)
-
-
-# Backprop through each activation, in place: g times the activation's derivative written
-# in terms of its output a = act(z), as in seed 001's ``relu_derv(y) = sign(y)``: ReLU's
-# derivative is taken as 0 at z = 0 (the seed's choice, kept on purpose; auto/ uses the
-# same convention).
-_TIMES_DERIVATIVE = {"relu": _times_relu_derivative, "tanh": _times_tanh_derivative,
-                     "sigmoid": _times_sigmoid_derivative}
 
 
 def init_params(sizes, *, rng=None, init="normal", dtype=np.float64):
@@ -104,13 +65,13 @@ def forward(params, x, *, activation="relu"):
 
 
 def _forward(params, x, activation):
-    act = _ACTIVATIONS_IN_PLACE[activation]
+    act = ACTIVATIONS[activation]
     a, layer_inputs = x, [x]
     last = _n_layers(params) - 1
     for i in range(last):
         z = a @ params[f"W{i}"]
         z += params[f"b{i}"]                     # z = a @ W + b, then a = act(z) in place
-        a = act(z)
+        a = act(z, out=z)
         layer_inputs.append(a)
     out = a @ params[f"W{last}"] + params[f"b{last}"]
     return out, MLPCache(tuple(layer_inputs), activation)
@@ -128,7 +89,7 @@ def backward(params, cache, dout):
 def _backward(params, cache, dout, input_grads):
     """:func:`backward`; with ``input_grads=False`` dx is not computed (None is returned
     in its place), which saves the GEMM of the first layer's size."""
-    times_dact = _TIMES_DERIVATIVE[cache.activation]
+    dact = DERIVATIVES[cache.activation]
     grads = {}
     g = dout                                     # dL/d(output of layer i)
     for i in reversed(range(_n_layers(params))):
@@ -140,7 +101,7 @@ def _backward(params, cache, dout, input_grads):
             break
         g = g @ params[f"W{i}"].T                # dL/d(input of layer i)
         if i > 0:
-            times_dact(g, a_in)                  # backprop through the activation of hidden layer i
+            g *= dact(a_in)                      # backprop through the activation of hidden layer i
     return {key: grads[key] for key in params}, g
 
 

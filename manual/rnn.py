@@ -18,6 +18,7 @@ import numpy as np
 
 import modelspec
 from manual import init as initializers
+from manual.activations import ACTIVATIONS, DERIVATIVES
 from manual.losses import _loss_and_grad_of_model
 
 
@@ -54,30 +55,6 @@ def init_params(n_in, n_hidden, n_out, *, rng=None, dtype=np.float64):
             "by": np.zeros(n_out, dtype=dtype)}
 
 
-def _relu(z, out):
-    return np.maximum(z, 0, out=out)
-
-
-NONLINEARITIES = {"tanh": np.tanh, "relu": _relu}
-
-
-def _tanh_derivative(h, out):
-    """tanh'(z) = 1 - h**2 from the output h = tanh(z), computed into ``out``."""
-    np.multiply(h, h, out=out)
-    return np.subtract(1, out, out=out)
-
-
-def _relu_derivative(h, out):
-    """ReLU'(z) = 1 where h > 0, else 0 (0 at z = 0: the project's convention, as in
-    seed 001), computed into ``out``."""
-    return np.greater(h, 0, out=out)
-
-
-# Derivative of each nonlinearity from its output h = act(z), written into a buffer so that
-# the backward loop allocates nothing.
-DERIVATIVES = {"tanh": _tanh_derivative, "relu": _relu_derivative}
-
-
 def forward(params, x, *, h0=None, output="last", nonlinearity="tanh"):
     """Forward pass.
 
@@ -96,7 +73,7 @@ def _forward(params, x, h0, output, nonlinearity):
     Wxh, Whh, Wy = params["Wxh"], params["Whh"], params["Wy"]
     batch, steps, n_in = x.shape
     hidden = Whh.shape[0]
-    act = NONLINEARITIES[nonlinearity]
+    act = ACTIVATIONS[nonlinearity]
     # x time-major (T, batch, n_in): one GEMM projects every step, and dWxh is one GEMM later
     xs = np.ascontiguousarray(x.transpose(1, 0, 2))
     # the state buffer first holds the input projection x_t @ Wxh of every step, computed
