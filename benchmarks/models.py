@@ -19,7 +19,7 @@ agreement check).
 """
 import dataclasses
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 from autograd import value_and_grad
@@ -188,21 +188,47 @@ def _torch_dtype(torch, dtype):
     return {np.float64: torch.float64, np.float32: torch.float32}[np.dtype(dtype).type]
 
 
+def _to_torch(torch, array):
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def torch_rnn_modules(torch, params, nonlinearity, dtype):
+    """``torch.nn.RNN`` and an ``nn.Linear`` head holding our RNN's weights (``dtype`` a
+    torch dtype). torch stores weights ``(fan_out, fan_in)`` and keeps two recurrent
+    biases: ``weight_ih = Wxh.T``, ``weight_hh = Whh.T``, ``bias_ih = bh``,
+    ``bias_hh = 0`` (the sum is what the recurrence uses), ``head.weight = Wy.T``,
+    ``head.bias = by``. Returns ``(rnn, head)``, batch-first."""
+    nn = torch.nn
+    n_in, hidden = params["Wxh"].shape
+    rnn = nn.RNN(n_in, hidden, nonlinearity=nonlinearity, batch_first=True, dtype=dtype)
+    head = nn.Linear(hidden, params["Wy"].shape[1], dtype=dtype)
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(_to_torch(torch, params["Wxh"].T))
+        rnn.weight_hh_l0.copy_(_to_torch(torch, params["Whh"].T))
+        rnn.bias_ih_l0.copy_(_to_torch(torch, params["bh"]))
+        rnn.bias_hh_l0.zero_()
+        head.weight.copy_(_to_torch(torch, params["Wy"].T))
+        head.bias.copy_(_to_torch(torch, params["by"]))
+    return rnn, head
+
+
+def torch_linear_layers(torch, params, dtype):
+    """One ``nn.Linear`` per layer of our MLP ``W0, b0, ...`` (``weight = W.T``)."""
+    layers = []
+    for i in range(len(params) // 2):
+        layer = torch.nn.Linear(*params[f"W{i}"].shape, dtype=dtype)
+        with torch.no_grad():
+            layer.weight.copy_(_to_torch(torch, params[f"W{i}"].T))
+            layer.bias.copy_(_to_torch(torch, params[f"b{i}"]))
+        layers.append(layer)
+    return layers
+
+
 def _torch_rnn(problem, torch, dtype):
-    nn, F = torch.nn, torch.nn.functional
+    F = torch.nn.functional
     tdtype = _torch_dtype(torch, dtype)
     params, x, y = problem.cast(dtype)
-    n_in, hidden = params["Wxh"].shape
-    rnn = nn.RNN(n_in, hidden, nonlinearity=problem.options["nonlinearity"], batch_first=True,
-                 dtype=tdtype)
-    head = nn.Linear(hidden, params["Wy"].shape[1], dtype=tdtype)
-    with torch.no_grad():
-        rnn.weight_ih_l0.copy_(torch.from_numpy(params["Wxh"].T.copy()))
-        rnn.weight_hh_l0.copy_(torch.from_numpy(params["Whh"].T.copy()))
-        rnn.bias_ih_l0.copy_(torch.from_numpy(params["bh"]))
-        rnn.bias_hh_l0.zero_()                          # torch adds two biases; ours is their sum
-        head.weight.copy_(torch.from_numpy(params["Wy"].T.copy()))
-        head.bias.copy_(torch.from_numpy(params["by"]))
+    rnn, head = torch_rnn_modules(torch, params, problem.options["nonlinearity"], tdtype)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     weights = list(rnn.parameters()) + list(head.parameters())
     output, truncate = problem.options["output"], problem.options["truncate"]
@@ -232,17 +258,10 @@ def _torch_rnn(problem, torch, dtype):
 
 
 def _torch_mlp(problem, torch, dtype):
-    nn, F = torch.nn, torch.nn.functional
+    F = torch.nn.functional
     tdtype = _torch_dtype(torch, dtype)
     params, x, y = problem.cast(dtype)
-    n_layers = len(params) // 2
-    layers = []
-    for i in range(n_layers):
-        layer = nn.Linear(*params[f"W{i}"].shape, dtype=tdtype)
-        with torch.no_grad():
-            layer.weight.copy_(torch.from_numpy(params[f"W{i}"].T.copy()))   # (fan_out, fan_in)
-            layer.bias.copy_(torch.from_numpy(params[f"b{i}"]))
-        layers.append(layer)
+    layers = torch_linear_layers(torch, params, tdtype)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     weights = [w for layer in layers for w in layer.parameters()]
 

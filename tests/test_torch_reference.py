@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 import manual
+from benchmarks.models import torch_linear_layers, torch_rnn_modules
 from crosscheck import compare, strategies
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed: external-reference tests "
@@ -46,14 +47,7 @@ ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 def test_mlp_matches_torch_linear_layers(case):
     params, (x, y), opt = case.params, case.args, case.options
     value, grads, inputs = manual.mlp.loss_and_grads(params, x, y, return_input_grads=True, **opt)
-    n_layers = len(params) // 2
-    layers = []
-    for i in range(n_layers):
-        layer = nn.Linear(*params[f"W{i}"].shape, dtype=torch.float64)
-        with torch.no_grad():
-            layer.weight.copy_(tensor(params[f"W{i}"].T))   # torch stores (fan_out, fan_in)
-            layer.bias.copy_(tensor(params[f"b{i}"]))
-        layers.append(layer)
+    layers = torch_linear_layers(torch, params, torch.float64)
     xt = tensor(x, grad=True)
     a = xt
     for layer in layers[:-1]:
@@ -68,16 +62,7 @@ def test_mlp_matches_torch_linear_layers(case):
 
 
 def torch_rnn_loss_and_grads(params, x, y, *, loss, output, reduction, nonlinearity, h0=None):
-    n_in, hidden = params["Wxh"].shape
-    rnn = nn.RNN(n_in, hidden, nonlinearity=nonlinearity, batch_first=True, dtype=torch.float64)
-    head = nn.Linear(hidden, params["Wy"].shape[1], dtype=torch.float64)
-    with torch.no_grad():
-        rnn.weight_ih_l0.copy_(tensor(params["Wxh"].T))
-        rnn.weight_hh_l0.copy_(tensor(params["Whh"].T))
-        rnn.bias_ih_l0.copy_(tensor(params["bh"]))
-        rnn.bias_hh_l0.zero_()                             # torch has two biases; ours is their sum
-        head.weight.copy_(tensor(params["Wy"].T))
-        head.bias.copy_(tensor(params["by"]))
+    rnn, head = torch_rnn_modules(torch, params, nonlinearity, torch.float64)
     xt = tensor(x, grad=True)
     h0t = None if h0 is None else tensor(h0[None], grad=True)
     states, _ = rnn(xt, h0t)
