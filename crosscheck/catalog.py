@@ -24,7 +24,7 @@ MLP = register(Model(
     auto=auto.mlp.loss,
     cases=strategies.mlp_cases,
     examples=(_mlp_kink_example(),),
-    options=dict(loss=modelspec.LOSSES, activation=modelspec.ACTIVATIONS,
+    options=dict(loss=modelspec.LOSSES, activation=modelspec.mlp.ACTIVATIONS,
                  reduction=modelspec.REDUCTIONS),
     smooth=lambda case: case.options["activation"] != "relu",
 ))
@@ -45,22 +45,22 @@ def _rnn_examples():
         # T = 1, batch 1: the shortest sequence
         Case(_rnn_params(2, 3, 2), (rng.uniform(-1, 1, (1, 1, 2)), np.array([1])),
              dict(loss="cross_entropy", output="last", truncate=None, reduction="mean",
-                  nonlinearity="tanh")),
+                  activation="tanh")),
         # truncation window = T (h_0 held constant) on a many-to-many net with h0 given
         Case(_rnn_params(3, 4, 2), (rng.uniform(-1, 1, (2, 4, 3)), rng.uniform(0, 1, (2, 4, 2))),
-             dict(loss="bce", output="all", truncate=4, reduction="sum", nonlinearity="tanh",
+             dict(loss="bce", output="all", truncate=4, reduction="sum", activation="tanh",
                   h0=rng.uniform(-1, 1, (2, 4)))),
         # zero input, zero bias, zero h0: every pre-activation of step 1 is exactly 0,
         # the ReLU kink, where both sides take the derivative as 0
         Case(kink, (np.zeros((2, 3, 2)), np.array([[0.5], [-0.5]])),
-             dict(loss="mse", output="last", truncate=None, reduction="mean", nonlinearity="relu")),
+             dict(loss="mse", output="last", truncate=None, reduction="mean", activation="relu")),
         _rnn_large_logits_example(),
         # ReLU with a given h0, a window shorter than T on a many-to-many net, under a mean
         # BCE over 2 outputs: "mean" divides by batch * T * n_out, not by the batch (seed
         # 003's mean). Drawn cases need all of that at once, which 60 examples may not reach.
         Case(_rnn_params(2, 3, 2, seed=4),
              (rng.uniform(-1, 1, (3, 4, 2)), rng.uniform(0, 1, (3, 4, 2))),
-             dict(loss="bce", output="all", truncate=2, reduction="mean", nonlinearity="relu",
+             dict(loss="bce", output="all", truncate=2, reduction="mean", activation="relu",
                   h0=rng.uniform(-1, 1, (3, 3)))),
     )
 
@@ -74,7 +74,7 @@ def _rnn_large_logits_example():
     x = np.eye(2)[np.array([[0, 1, 1], [1, 0, 0]])]                 # one-hot tokens (2, 3, 2)
     return Case(params, (x, np.array([[0, 2, 1], [1, 0, 2]])),
                 dict(loss="cross_entropy", output="all", truncate=2, reduction="mean",
-                     nonlinearity="tanh"))
+                     activation="tanh"))
 
 
 RNN = register(Model(
@@ -85,11 +85,11 @@ RNN = register(Model(
     cases=strategies.rnn_cases,
     input_grads=("x", "h0"),
     examples=_rnn_examples(),
-    options=dict(loss=modelspec.LOSSES, output=modelspec.OUTPUTS, truncate=("None", "1, 2, ..."),
-                 reduction=modelspec.REDUCTIONS, nonlinearity=modelspec.NONLINEARITIES,
+    options=dict(loss=modelspec.LOSSES, output=modelspec.rnn.OUTPUTS, truncate=("None", "1, 2, ..."),
+                 reduction=modelspec.REDUCTIONS, activation=modelspec.recurrent.ACTIVATIONS,
                  h0=("None", "(batch, H) array")),
     # finite differences see the true gradient: no ReLU kinks, and no truncation shorter
     # than the sequence (a longer window is full BPTT)
-    smooth=lambda case: case.options["nonlinearity"] == "tanh" and (
+    smooth=lambda case: case.options["activation"] == "tanh" and (
         case.options["truncate"] is None or case.options["truncate"] > case.args[0].shape[1]),
 ))

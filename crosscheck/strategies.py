@@ -51,7 +51,7 @@ def mlp_cases(draw, dtype=np.float64, max_depth=4, max_width=8, max_batch=8):
     sizes = draw(st.lists(st.integers(1, max_width), min_size=depth + 2, max_size=depth + 2))
     batch = draw(st.integers(1, max_batch))
     options = dict(loss=draw(st.sampled_from(modelspec.LOSSES)),
-                   activation=draw(st.sampled_from(modelspec.ACTIVATIONS)),
+                   activation=draw(st.sampled_from(modelspec.mlp.ACTIVATIONS)),
                    reduction=draw(st.sampled_from(modelspec.REDUCTIONS)))
     params = {}
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -65,7 +65,7 @@ def mlp_cases(draw, dtype=np.float64, max_depth=4, max_width=8, max_batch=8):
 @st.composite
 def rnn_cases(draw, dtype=np.float64, max_batch=6, max_time=10, max_in=5, max_hidden=6, max_out=3):
     """RNN cases: batch 1-6, time 1-10, n_in 1-5, H 1-6, n_out 1-3; both outputs, every
-    loss, both reductions and nonlinearities; truncate None or 1 .. time + 2; with and
+    loss, both reductions and activations; truncate None or 1 .. time + 2; with and
     without h0; x real or one-hot tokens (the seeds' encoding).
 
     n_in, H and n_out are drawn independently, so Wxh and Wy are mostly non-square, and
@@ -76,14 +76,14 @@ def rnn_cases(draw, dtype=np.float64, max_batch=6, max_time=10, max_in=5, max_hi
     n_in, hidden = draw(st.integers(1, max_in)), draw(st.integers(1, max_hidden))
     n_out = draw(st.integers(1, max_out))
     options = dict(loss=draw(st.sampled_from(modelspec.LOSSES)),
-                   output=draw(st.sampled_from(modelspec.OUTPUTS)),
+                   output=draw(st.sampled_from(modelspec.rnn.OUTPUTS)),
                    # four regimes, each drawn often: full BPTT, a window shorter than T
                    # (the gradient is cut inside the sequence), exactly T (h_0 held
                    # constant) and longer than T (full BPTT again)
                    truncate=draw(st.none() | st.integers(1, max(1, steps - 1)) | st.just(steps)
                                  | st.integers(1, steps + 2)),
                    reduction=draw(st.sampled_from(modelspec.REDUCTIONS)),
-                   nonlinearity=draw(st.sampled_from(modelspec.NONLINEARITIES)))
+                   activation=draw(st.sampled_from(modelspec.recurrent.ACTIVATIONS)))
     params = {"Wxh": draw(float_arrays((n_in, hidden), WEIGHT_BOUND, dtype)),
               # |Whh| <= 1/sqrt(H) keeps a ReLU recurrence from growing faster than about
               # sqrt(H) per step, so ten steps stay far from overflow in float32

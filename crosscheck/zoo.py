@@ -112,7 +112,7 @@ def mlp_reference(params, x, y, *, loss, activation="relu", reduction="mean",
 
     x ``(batch, n_in)``; returns like ``manual.mlp.loss_and_grads``.
     """
-    x, y = modelspec.mlp_inputs(params, x, y, loss=loss, activation=activation, reduction=reduction)
+    x, y = modelspec.mlp.inputs(params, x, y, loss=loss, activation=activation, reduction=reduction)
     layers = len(params) // 2
     a, inputs, zs = x, [x], [None]      # inputs[i]: input of layer i; zs[i]: its pre-activation
     for i in range(layers - 1):
@@ -139,8 +139,8 @@ def mlp_reference(params, x, y, *, loss, activation="relu", reduction="mean",
 _RNN_ACT = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}
 
 
-def _rnn_dact(nonlinearity, h, z):
-    return 1 - h * h if nonlinearity == "tanh" else (h > 0) * 1.0
+def _rnn_dact(activation, h, z):
+    return 1 - h * h if activation == "tanh" else (h > 0) * 1.0
 
 
 def _window(s, k, steps):
@@ -156,7 +156,7 @@ class RNNHooks(NamedTuple):
     loss; logits_from_z: forward reads the output from the pre-activation;
     dh_out(dlogits_t, params): output gradient at h_t; terms: "every" (each output step
     sends a gradient) or "last"; window(s, k, T) -> (stop, reaches_h0); step(t): which
-    step's cache step t reads; dact(nonlinearity, h, z); h_prev(hs, t): the state dWhh
+    step's cache step t reads; dact(activation, h, z); h_prev(hs, t): the state dWhh
     pairs with step t; db(dz); carry(dz, Whh): gradient at h_{t-1}; lr: Whh updated by
     ``lr * dWhh_t`` inside the loop, before the carry; dx_recurrent: dx includes the
     gradient carried from later steps; dh0_zero: dh0 returned as zeros.
@@ -177,15 +177,16 @@ class RNNHooks(NamedTuple):
 
 
 def rnn_reference(params, x, y, *, loss, output="last", truncate=None, reduction="mean",
-                  h0=None, nonlinearity="tanh", return_input_grads=False, hooks=RNNHooks()):
+                  h0=None, activation="tanh", return_input_grads=False, hooks=RNNHooks()):
     """The RNN's loss and gradients, one loss term at a time carried back through time.
 
     x ``(batch, T, n_in)``; the loss term read at h_s (every s for output="all", s = T for
     "last") is carried back through h_s ... h_{s-k+1} (truncate=k) or to h_0 (None).
     Returns like ``manual.rnn.loss_and_grads``.
     """
-    x, y, h0 = modelspec.rnn_inputs(params, x, y, loss=loss, output=output, truncate=truncate,
-                                    reduction=reduction, h0=h0, nonlinearity=nonlinearity)
+    x, y, h0, activation = modelspec.rnn.inputs(params, x, y, loss=loss, output=output,
+                                                truncate=truncate, reduction=reduction, h0=h0,
+                                                activation=activation)
     Wxh, Whh, Wy = params["Wxh"], params["Whh"], params["Wy"]
     batch, steps, _ = x.shape
     xs = x.transpose(1, 0, 2)                                    # (T, batch, n_in)
@@ -193,7 +194,7 @@ def rnn_reference(params, x, y, *, loss, output="last", truncate=None, reduction
     zs = [None]
     for t in range(steps):
         zs.append(xs[t] @ Wxh + hs[-1] @ Whh + params["bh"])
-        hs.append(_RNN_ACT[nonlinearity](zs[-1]))
+        hs.append(_RNN_ACT[activation](zs[-1]))
     read = zs if hooks.logits_from_z else hs
     if output == "last":
         logits = read[steps] @ Wy + params["by"]
@@ -212,7 +213,7 @@ def rnn_reference(params, x, y, *, loss, output="last", truncate=None, reduction
         dh = hooks.dh_out(dls.get(hooks.step(s), dls[s]), params)
         for t in range(s, stop, -1):
             c = hooks.step(t)
-            dz = dh * hooks.dact(nonlinearity, hs[c], zs[c])
+            dz = dh * hooks.dact(activation, hs[c], zs[c])
             grads["Wxh"] += xs[c - 1].T @ dz
             grads["Whh"] += hooks.h_prev(hs, c).T @ dz
             grads["bh"] += hooks.db(dz)

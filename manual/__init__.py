@@ -1,4 +1,5 @@
-"""Hand-written forward and backward passes in NumPy (no autograd needed), and training
-with them: ``optim`` (minibatch SGD shared by every model) and ``estimators``
-(fit / predict / score classes)."""
-from manual import activations, datasets, estimators, init, losses, mlp, optim, rnn  # noqa: F401
+"""Hand-written forward and backward passes in NumPy (no autograd needed): the layers
+(``manual.layers``), the losses, and the models composed from them (``mlp``, ``rnn``).
+
+Training (optimizer, estimators, datasets) lives in the ``training`` package."""
+from manual import activations, init, layers, losses, mlp, rnn  # noqa: F401

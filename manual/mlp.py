@@ -1,4 +1,5 @@
-"""Multi-layer perceptron with hand-written backprop (seed 001, any number of hidden layers).
+"""Multi-layer perceptron (seed 001, any number of hidden layers): linear layers
+(:mod:`manual.layers.linear`) with an activation between them, plus a loss.
 
 Parameters are a flat dict ``W0, b0, W1, b1, ...``; the last pair is the linear output
 layer, every other pair a hidden layer ``a = act(a_prev @ W + b)``. Weights are
@@ -8,20 +9,26 @@ from typing import NamedTuple
 
 import numpy as np
 
-import modelspec
 from manual import init as initializers
 from manual.activations import ACTIVATIONS, DERIVATIVES
+from manual.layers import linear
 from manual.losses import _loss_and_grad_of_model
+from modelspec import checks
+from modelspec import linear as linear_spec
+from modelspec import mlp as spec
 
 
 class MLPCache(NamedTuple):
-    """What ``backward`` needs: the input of every layer and the hidden activation.
-
-    layer_inputs: ``(x, a_1, ..., a_{L-1})``, ``layer_inputs[l]`` of shape ``(batch, fan_in_l)``;
-    ``a_l`` is the output of hidden layer ``l`` (after the activation).
-    """
-    layer_inputs: tuple
+    """What ``backward`` needs: one :class:`~manual.layers.linear.LinearCache` per layer
+    and the hidden layers' activation."""
+    layers: tuple
     activation: str
+
+    @property
+    def layer_inputs(self):
+        """``(x, a_1, ..., a_{L-1})``: the input of every layer, ``(batch, fan_in_l)``;
+        ``a_l`` is the output of hidden layer ``l`` (after the activation)."""
+        return tuple(layer.x for layer in self.layers)
 
 
 def init_params(sizes, *, rng=None, init="normal", dtype=np.float64):
@@ -35,8 +42,8 @@ def init_params(sizes, *, rng=None, init="normal", dtype=np.float64):
     if len(sizes) < 2:
         raise ValueError(f"sizes must be [n_in, *hidden, n_out] with at least 2 entries; got {sizes}")
     for s in sizes:
-        modelspec.check_positive_int("each entry of sizes", s)
-    modelspec.check_option("init", init, ("normal", "glorot_uniform", "he_normal"))
+        checks.check_positive_int("each entry of sizes", s)
+    checks.check_option("init", init, ("normal", "glorot_uniform", "he_normal"))
     draw = initializers.get(init)
     rng = np.random.default_rng(rng)
     params = {}
@@ -46,8 +53,9 @@ def init_params(sizes, *, rng=None, init="normal", dtype=np.float64):
     return params
 
 
-def _n_layers(params):
-    return len(params) // 2
+def _layer(params, i):
+    """Layer i's parameters under the linear layer's names."""
+    return {"W": params[f"W{i}"], "b": params[f"b{i}"]}
 
 
 def forward(params, x, *, activation="relu"):
@@ -56,25 +64,20 @@ def forward(params, x, *, activation="relu"):
     Inputs: params (see module doc), x ``(batch, n_in)``, activation of the hidden layers.
     Returns: out ``(batch, n_out)`` (logits of the linear output layer), cache (MLPCache).
     """
-    modelspec.check_option("activation", activation, modelspec.ACTIVATIONS)
-    shapes = modelspec.mlp_shapes(params)
-    dtype = modelspec.check_params(params, shapes)
-    x = modelspec.real_array("x", x, ndim=2, dtype=dtype)
-    modelspec.check_shape("x", x, (x.shape[0], shapes["W0"][0]))
-    return _forward(params, x, activation)
+    return _forward(params, spec.forward_inputs(params, x, activation=activation), activation)
 
 
 def _forward(params, x, activation):
     act = ACTIVATIONS[activation]
-    a, layer_inputs = x, [x]
-    last = _n_layers(params) - 1
+    a, caches = x, []
+    last = spec.n_layers(params) - 1
     for i in range(last):
-        z = a @ params[f"W{i}"]
-        z += params[f"b{i}"]                     # z = a @ W + b, then a = act(z) in place
-        a = act(z, out=z)
-        layer_inputs.append(a)
-    out = a @ params[f"W{last}"] + params[f"b{last}"]
-    return out, MLPCache(tuple(layer_inputs), activation)
+        z, cache = linear._forward(_layer(params, i), a)
+        a = act(z, out=z)                        # a = act(z), in place
+        caches.append(cache)
+    out, cache = linear._forward(_layer(params, last), a)
+    caches.append(cache)
+    return out, MLPCache(tuple(caches), activation)
 
 
 def backward(params, cache, dout):
@@ -83,6 +86,9 @@ def backward(params, cache, dout):
     Inputs: params, cache from ``forward``, dout ``(batch, n_out)`` = dL/dout.
     Returns: grads (dict with the keys of params, same shapes), dx ``(batch, n_in)``.
     """
+    x = cache.layers[0].x
+    dout = linear_spec.check_dout(dout, (x.shape[0], params[f"W{spec.n_layers(params) - 1}"].shape[1]),
+                                  x.dtype)
     return _backward(params, cache, dout, input_grads=True)
 
 
@@ -92,16 +98,12 @@ def _backward(params, cache, dout, input_grads):
     dact = DERIVATIVES[cache.activation]
     grads = {}
     g = dout                                     # dL/d(output of layer i)
-    for i in reversed(range(_n_layers(params))):
-        a_in = cache.layer_inputs[i]
-        grads[f"W{i}"] = a_in.T @ g
-        grads[f"b{i}"] = g.sum(axis=0)
-        if i == 0 and not input_grads:
-            g = None
-            break
-        g = g @ params[f"W{i}"].T                # dL/d(input of layer i)
+    for i in reversed(range(len(cache.layers))):
+        layer_grads, g = linear._backward(_layer(params, i), cache.layers[i], g,
+                                          input_grads=i > 0 or input_grads)
+        grads[f"W{i}"], grads[f"b{i}"] = layer_grads["W"], layer_grads["b"]
         if i > 0:
-            g *= dact(a_in)                      # backprop through the activation of hidden layer i
+            g *= dact(cache.layers[i].x)         # backprop through hidden layer i's activation
     return {key: grads[key] for key in params}, g
 
 
@@ -114,8 +116,7 @@ def loss_and_grads(params, x, y, *, loss, activation="relu", reduction="mean",
     Returns: (loss, grads) with grads keyed like params; with ``return_input_grads=True``
     also ``{"x": dx}`` as a third item.
     """
-    x, y = modelspec.mlp_inputs(params, x, y, loss=loss, activation=activation,
-                                reduction=reduction)
+    x, y = spec.inputs(params, x, y, loss=loss, activation=activation, reduction=reduction)
     out, cache = _forward(params, x, activation)
     value, dout = _loss_and_grad_of_model(loss, out, y, reduction)
     grads, dx = _backward(params, cache, dout, return_input_grads)

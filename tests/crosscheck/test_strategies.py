@@ -17,7 +17,7 @@ REACHES = {
     "truncate = time": lambda c: c.options["truncate"] == c.args[0].shape[1] > 1,
     "truncate > time": lambda c: c.options["truncate"] is not None
         and c.options["truncate"] > c.args[0].shape[1],
-    "h0 given, relu": lambda c: "h0" in c.options and c.options["nonlinearity"] == "relu",
+    "h0 given, relu": lambda c: "h0" in c.options and c.options["activation"] == "relu",
     "batch != hidden": lambda c: c.args[0].shape[0] != c.params["Whh"].shape[0] > 1,
 }
 

@@ -1,0 +1,147 @@
+"""General checks, shared by every contract: option names, ints, real arrays, shapes,
+parameter dicts and loss targets. Each raises ``ValueError``/``TypeError`` naming the
+argument and what was expected."""
+import numbers
+import warnings
+
+import numpy as np
+
+LOSSES = ("bce", "cross_entropy", "mse")
+REDUCTIONS = ("mean", "sum")
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_option(name, value, allowed):
+    """Raise ValueError unless ``value`` is one of ``allowed``; return it."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+    return value
+
+
+def check_positive_int(name, value, *, minimum=1):
+    """Raise unless ``value`` is an int >= ``minimum`` (bools are refused); return it."""
+    # a plain int skips the slower abstract-class check that NumPy integers need
+    if type(value) is not int and (isinstance(value, bool)
+                                   or not isinstance(value, numbers.Integral)):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def shape_text(shape):
+    """``(3,)``-style text of a shape, as NumPy prints it."""
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def real_array(name, a, *, ndim=None, dtype=None):
+    """Return ``a`` as a finite real ndarray.
+
+    Integer and bool arrays (one-hot tokens, say) are cast to ``dtype`` (float64 when
+    None). A floating array must already have ``dtype`` when one is given: a float64 ``x``
+    fed to float32 parameters is refused rather than silently up- or down-cast.
+    """
+    arr = np.asarray(a)
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(dtype if dtype is not None else np.float64)
+    elif arr.dtype.kind != "f" or arr.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be a real array of float32 or float64 (or int/bool); "
+                        f"got dtype {arr.dtype}")
+    elif dtype is not None and arr.dtype != dtype:
+        raise TypeError(f"{name} has dtype {arr.dtype} but the parameters are {np.dtype(dtype)}; "
+                        f"cast one of them so both match")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D; got shape {shape_text(arr.shape)}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
+def check_shape(name, arr, expected):
+    """Raise ValueError unless ``arr.shape == expected`` (no broadcasting)."""
+    if arr.shape != tuple(expected):
+        raise ValueError(f"{name} must have shape {shape_text(expected)}; "
+                         f"got {shape_text(arr.shape)}")
+    return arr
+
+
+def check_nonempty(name, arr, axes_names):
+    """Raise ValueError if any axis of ``arr`` has length 0, naming that axis."""
+    for size, axis in zip(arr.shape, axes_names):
+        if size == 0:
+            raise ValueError(f"{name} is empty: its {axis} axis has length 0")
+    return arr
+
+
+def check_params(params, expected_shapes):
+    """Validate a parameter dict against ``{key: shape}``; return the common float dtype.
+
+    The keys must be exactly those expected; every value a finite float32 or float64
+    array of the expected shape, all of one dtype.
+    """
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
+    missing = [k for k in expected_shapes if k not in params]
+    extra = [k for k in params if k not in expected_shapes]
+    if missing or extra:
+        raise ValueError(f"params must have keys {list(expected_shapes)}; "
+                         f"missing {missing}, unexpected {extra}")
+    dtypes = set()
+    for key, shape in expected_shapes.items():
+        arr = np.asarray(params[key])
+        if arr.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"params[{key!r}] must be float32 or float64; got dtype {arr.dtype}")
+        check_shape(f"params[{key!r}]", arr, shape)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"params[{key!r}] contains NaN or inf")
+        dtypes.add(arr.dtype)
+    if len(dtypes) > 1:
+        raise TypeError(f"params mix dtypes {sorted(map(str, dtypes))}; use one float dtype")
+    return dtypes.pop() if dtypes else np.dtype(np.float64)
+
+
+def check_target(y, out_shape, loss, dtype, *, name="y"):
+    """Validate the target for ``loss`` against network output of shape ``out_shape``.
+
+    - ``"bce"``: real values in [0, 1], shape ``out_shape``;
+    - ``"mse"``: real values, shape ``out_shape``;
+    - ``"cross_entropy"``: integer class labels in ``[0, out_shape[-1])``, shape ``out_shape[:-1]``.
+    Returns the target as an array (float of ``dtype``, or int64 labels).
+    """
+    check_option("loss", loss, LOSSES)
+    if loss == "cross_entropy":
+        labels = np.asarray(y)
+        if labels.dtype.kind not in "iu":
+            raise TypeError(f"{name} must hold integer class labels for loss='cross_entropy'; "
+                            f"got dtype {labels.dtype}")
+        check_shape(name, labels, out_shape[:-1])
+        n_classes = out_shape[-1]
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            raise ValueError(f"{name} labels must lie in [0, {n_classes}); "
+                             f"got values from {labels.min()} to {labels.max()}")
+        return labels.astype(np.int64)
+    target = real_array(name, y, dtype=dtype)
+    check_shape(name, target, out_shape)
+    if loss == "bce" and target.size and (target.min() < 0 or target.max() > 1):
+        raise ValueError(f"{name} must lie in [0, 1] for loss='bce'; "
+                         f"got values from {target.min()} to {target.max()}")
+    return target
+
+
+
+
+def renamed_option(new_name, new_value, old_name, old_value, default):
+    """The value of an option that was renamed from ``old_name`` to ``new_name``.
+
+    ``old_value`` None means the old name was not used. Otherwise a DeprecationWarning
+    says to use the new name, and its value is taken, unless the new name was also given
+    a different, non-default value (a TypeError: one option, two values).
+    """
+    if old_value is None:
+        return new_value
+    if new_value != default and new_value != old_value:
+        raise TypeError(f"{old_name}= is the old name of {new_name}=; got both "
+                        f"({old_name}={old_value!r}, {new_name}={new_value!r}): pass {new_name}= only")
+    warnings.warn(f"{old_name}= is deprecated and will be removed; use {new_name}={old_value!r}",
+                  DeprecationWarning, stacklevel=3)
+    return old_value

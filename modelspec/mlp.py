@@ -1,0 +1,68 @@
+"""Contract of the multi-layer perceptron: linear layers, an activation between them.
+
+params: ``W0 (n_in, n_1), b0 (n_1,), ..., W{L-1} (n_{L-1}, n_out), b{L-1} (n_out,)``;
+x: ``(batch, n_in)``; activation of the hidden layers: "relu", "tanh" or "sigmoid";
+y: see :func:`modelspec.check_target` for output ``(batch, n_out)``.
+"""
+import numpy as np
+
+from modelspec.checks import (LOSSES, REDUCTIONS, check_nonempty, check_option, check_params,
+                              check_target, real_array, shape_text)
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+
+def shapes(params):
+    """Expected ``{key: shape}`` of ``W0, b0, ..., W{L-1}, b{L-1}``, read from the weights.
+
+    Reads only keys and shapes, so it also works on a dict traced by autograd.
+    """
+    if not hasattr(params, "keys"):
+        raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
+    n_layers = len(params) // 2
+    if n_layers == 0:
+        raise ValueError("params must hold at least one layer (W0, b0)")
+    out = {}
+    for i in range(n_layers):
+        W = params.get(f"W{i}")
+        if W is None or np.ndim(W) != 2:
+            raise ValueError(f"params['W{i}'] must be a 2-D (fan_in, fan_out) array; "
+                             f"params have keys {list(params)}")
+        fan_in = np.shape(W)[0] if i == 0 else out[f"W{i - 1}"][1]
+        out[f"W{i}"] = (fan_in, np.shape(W)[1])
+        out[f"b{i}"] = (np.shape(W)[1],)
+    return out
+
+
+def n_layers(params):
+    return len(params) // 2
+
+
+def check_x(x, shapes):
+    """Raise unless x is ``(batch, n_in)`` for ``shapes["W0"] == (n_in, n_1)``; reads only
+    the shape."""
+    n_in = shapes["W0"][0]
+    if np.ndim(x) != 2 or np.shape(x)[1] != n_in:
+        raise ValueError(f"x must have shape (batch, {n_in}) to match params['W0'] "
+                         f"of shape {shape_text(shapes['W0'])}; got {shape_text(np.shape(x))}")
+
+
+def forward_inputs(params, x, *, activation):
+    """Validate a forward call; return x as an array of the parameters' dtype."""
+    check_option("activation", activation, ACTIVATIONS)
+    layers = shapes(params)
+    dtype = check_params(params, layers)
+    x = real_array("x", x, ndim=2, dtype=dtype)
+    check_nonempty("x", x, ("batch",))
+    check_x(x, layers)
+    return x
+
+
+def inputs(params, x, y, *, loss, activation, reduction):
+    """Validate a loss call; return ``(x, y)`` as arrays."""
+    check_option("loss", loss, LOSSES)
+    check_option("reduction", reduction, REDUCTIONS)
+    x = forward_inputs(params, x, activation=activation)
+    n_out = shapes(params)[f"W{n_layers(params) - 1}"][1]
+    y = check_target(y, (x.shape[0], n_out), loss, x.dtype)
+    return x, y

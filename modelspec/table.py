@@ -1,0 +1,76 @@
+"""The one table of layers and models.
+
+Everything that loops over layers or models (the cross-check's registry, the training
+code, the benchmark, the ``crosscheck`` command, the README's table) reads :data:`ENTRIES`;
+no other module spells a layer's or a model's name. An entry names where its three parts
+live, by convention:
+
+- the hand-written side: ``manual.layers.<name>`` (a layer) or ``manual.<name>`` (a model);
+- its autograd twin: ``auto.layers.<name>`` or ``auto.<name>``;
+- its contract: ``modelspec.<name>``.
+
+Modules are imported only when asked for (:meth:`Entry.manual_module`, ...), so reading
+the table imports neither NumPy-heavy code nor autograd.
+"""
+import importlib
+from typing import NamedTuple
+
+KINDS = ("layer", "model")
+
+
+class Entry(NamedTuple):
+    """One layer or model: its name, "layer" or "model", and one line on what it is."""
+    name: str
+    kind: str
+    description: str
+
+    @property
+    def manual(self):
+        """Module path of the hand-written forward and backward passes."""
+        return f"manual.layers.{self.name}" if self.kind == "layer" else f"manual.{self.name}"
+
+    @property
+    def auto(self):
+        """Module path of the autograd twin."""
+        return f"auto.layers.{self.name}" if self.kind == "layer" else f"auto.{self.name}"
+
+    @property
+    def spec(self):
+        """Module path of the contract (what the layer or model accepts)."""
+        return f"modelspec.{self.name}"
+
+    def manual_module(self):
+        return importlib.import_module(self.manual)
+
+    def auto_module(self):
+        """The autograd twin (imports autograd)."""
+        return importlib.import_module(self.auto)
+
+    def spec_module(self):
+        return importlib.import_module(self.spec)
+
+
+LINEAR = Entry("linear", "layer", "affine layer out = x @ W + b over any leading axes")
+RECURRENT = Entry("recurrent", "layer",
+                  "vanilla RNN layer over a sequence, tanh or relu, h0, full and truncated BPTT, "
+                  "any upstream gradient at every state and the last")
+MLP = Entry("mlp", "model", "multi-layer perceptron, 0-4 hidden layers (seed 001)")
+RNN = Entry("rnn", "model",
+            "vanilla RNN, full and truncated BPTT, many-to-one and many-to-many (seeds 000-004)")
+
+ENTRIES = (LINEAR, RECURRENT, MLP, RNN)
+
+
+def names(kind=None):
+    """Names of the entries, in table order; ``kind`` "layer" or "model" keeps one kind."""
+    return [e.name for e in ENTRIES if kind is None or e.kind == kind]
+
+
+def get(name):
+    """The entry called ``name`` (an :class:`Entry` is returned as it is)."""
+    if isinstance(name, Entry):
+        return name
+    for entry in ENTRIES:
+        if entry.name == name:
+            return entry
+    raise ValueError(f"unknown layer or model {name!r}; known: {', '.join(names())}")
