@@ -1,8 +1,8 @@
 """Seed 001's MLP with one hidden layer, then with several (its ``hidden_config``).
 
 ReLU hidden layers, a linear output, zero biases, trained by minibatch SGD
-(manual.optim, with momentum 0.9; seed 001 uses plain SGD) on the hand-written backprop
-of manual.mlp. The data is Friedman #1 regression (manual.datasets.friedman1, generated
+(training.optim, with momentum 0.9; seed 001 uses plain SGD) on the hand-written backprop
+of manual.mlp. The data is Friedman #1 regression (training.datasets.friedman1, generated
 locally): 1000 training and 200 validation points, targets standardised with the
 training set's mean and std, so predicting the mean scores R^2 = 0.
 
@@ -14,8 +14,8 @@ import sys
 import time
 
 import _plotting
-from manual import datasets
-from manual.estimators import MLPRegressor
+from training import datasets
+from training.estimators import MLPRegressor
 
 CONFIGS = (("one hidden layer [32]", (32,)), ("hidden_config [32, 32, 32]", (32, 32, 32)))
 INITS = ("normal", "he_normal")  # seed 001's N(0, 0.003^2), then He et al.

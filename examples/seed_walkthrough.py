@@ -18,8 +18,9 @@ import time
 import numpy as np
 
 import _plotting
-from manual import datasets, losses, optim, rnn
-from manual.estimators import RNNClassifier
+from manual import losses, rnn
+from training import datasets, optim
+from training.estimators import RNNClassifier
 
 SENTENCES = [" ".join(s) for s in datasets.AS_SOON_AS_SENTENCES]
 SEED000_PREDICTION = 0.57238818       # seed 000 prints it to 8 decimals

@@ -1,6 +1,6 @@
 """Seed 003's RecurrentNetwork setup on a task where truncation matters: truncate=10 vs full BPTT.
 
-Sequences of 30 one-hot tokens over a vocabulary of 8 (manual.datasets.token_order): the
+Sequences of 30 one-hot tokens over a vocabulary of 8 (training.datasets.token_order): the
 label is whether token A comes before token B, and both sit within the first 8 steps;
 the other 28 steps are filler. Seed 003 truncates BPTT to the last 10 steps, so its
 gradient never reaches the steps that decide the label: the input weights of A and B
@@ -19,8 +19,8 @@ import sys
 import time
 
 import _plotting
-from manual import datasets
-from manual.estimators import RNNClassifier
+from training import datasets
+from training.estimators import RNNClassifier
 
 SETTINGS = dict(n_hidden=32, batch_size=32, learning_rate=0.01, momentum=0.9, clip_norm=1.0,
                 seed=0)

@@ -1,4 +1,4 @@
-"""Training like the seeds: manual/estimators.py on manual/optim.py, and the examples.
+"""Training like the seeds: training/estimators.py on training/optim.py, and the examples.
 
 The heavy tests train with the hand-written gradients; the autograd comparison uses a
 small problem. The examples are imported (their ``run`` with their own budget) to check
@@ -13,8 +13,10 @@ import tempfile
 import numpy as np
 import pytest
 
-from manual import datasets, estimators, losses, mlp, optim, rnn
-from manual.estimators import MLPClassifier, MLPRegressor, NotFittedError, RNNClassifier
+from manual import losses, mlp, rnn
+from modelspec import table
+from training import datasets, estimators, optim
+from training.estimators import MLPClassifier, MLPRegressor, NotFittedError, RNNClassifier
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -147,6 +149,57 @@ def test_gradients_option_picks_the_gradient_code(monkeypatch, make, module, dat
         make(epochs=1, gradients="manual").fit(x, y)
 
 
+@pytest.mark.parametrize("entry", [e for e in table.ENTRIES if e.kind == "model"])
+def test_loss_and_grads_fn_reads_the_table(entry):
+    """An entry or its name gives the same function: the entry's manual loss_and_grads,
+    or autograd's gradient of its auto loss; both agree."""
+    if entry is table.MLP:
+        params = entry.manual_module().init_params([3, 4, 1], rng=0, init="glorot_uniform")
+        x = np.random.default_rng(1).normal(size=(5, 3))
+    else:
+        params = entry.manual_module().init_params(3, 4, 1, rng=0)
+        x = np.random.default_rng(1).normal(size=(5, 6, 3))
+    y = np.random.default_rng(2).normal(size=(5, 1))
+    assert estimators.model_entry(entry.name) is entry
+    for model in (entry, entry.name):
+        by_hand = estimators.loss_and_grads_fn(model, "manual", loss="mse")
+        assert by_hand.func is entry.manual_module().loss_and_grads
+        (loss, grads), (auto_loss, auto_grads) = (
+            estimators.loss_and_grads_fn(model, g, loss="mse")(params, x, y)
+            for g in ("manual", "auto"))
+        assert loss == pytest.approx(auto_loss, rel=1e-12)
+        for key in params:
+            np.testing.assert_allclose(grads[key], auto_grads[key], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("model", [e for e in table.ENTRIES if e.kind == "layer"]
+                         + [e.name for e in table.ENTRIES if e.kind == "layer"]
+                         + ["lstm", None, 3])
+def test_loss_and_grads_fn_refuses_a_layer_or_an_unknown_model(model):
+    models = ", ".join(map(repr, table.names("model")))
+    with pytest.raises(ValueError, match=f"model must be one of {models}; got"):
+        estimators.loss_and_grads_fn(model, "manual")
+
+
+def test_estimators_name_their_model_by_its_table_entry():
+    assert RNNClassifier._model is table.RNN
+    assert MLPClassifier._model is MLPRegressor._model is table.MLP
+
+
+def test_rnn_activation_option():
+    """``activation`` (formerly ``nonlinearity``) reaches the model; the old name is gone."""
+    x, y = datasets.as_soon_as()
+    tanh, relu = (RNNClassifier(n_hidden=3, epochs=2, activation=a).fit(x, y)
+                  for a in ("tanh", "relu"))
+    assert RNNClassifier().activation == "tanh"
+    assert tanh.history_["loss"] != relu.history_["loss"]
+    np.testing.assert_allclose(
+        relu.decision_function(x),
+        rnn.forward(relu.params_, x, output="last", activation="relu")[0])
+    with pytest.raises(TypeError, match="nonlinearity"):
+        RNNClassifier(nonlinearity="relu")
+
+
 def test_rnn_multiclass_softmax_head():
     x, y = _first_token()
     clf = RNNClassifier(n_hidden=16, epochs=15, batch_size=16, learning_rate=0.05,
@@ -173,7 +226,7 @@ def test_rnn_softmax_head_on_two_classes():
     ({"n_hidden": 0}, ValueError, "n_hidden must be >= 1"),
     ({"n_hidden": 3.0}, TypeError, "n_hidden must be an int"),
     ({"truncate": 0}, ValueError, "truncate must be >= 1"),
-    ({"nonlinearity": "sigmoid"}, ValueError, "nonlinearity must be one of"),
+    ({"activation": "sigmoid"}, ValueError, "activation must be one of 'tanh', 'relu'"),
     ({"output_head": "linear"}, ValueError, "output_head must be one of"),
     ({"learning_rate": 0.0}, ValueError, "learning_rate must be > 0"),
     ({"learning_rate": -1.0}, ValueError, "learning_rate must be > 0"),
@@ -329,21 +382,6 @@ def test_mlp_manual_and_auto_gradients_give_the_same_loss_curve(make, data):
     assert_same_training(manual_run, auto_run)
 
 
-def test_gradients_auto_without_autograd_is_a_clear_import_error():
-    code = ("import sys; sys.modules['autograd'] = None\n"
-            "import manual\n"
-            "x, y = manual.datasets.as_soon_as()\n"
-            "manual.estimators.RNNClassifier(n_hidden=3, epochs=2).fit(x, y)\n"
-            "try:\n"
-            "    manual.estimators.RNNClassifier(epochs=1, gradients='auto').fit(x, y)\n"
-            "except ImportError as exc:\n"
-            "    print(exc)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, env=_env())
-    assert done.returncode == 0, done.stderr
-    assert "gradients='auto' needs autograd" in done.stdout
-
-
 def test_verbose_prints_one_line_per_epoch(capsys):
     x, y = _xor(100)
     MLPClassifier(epochs=3, verbose=True).fit(x, y, validation_data=(x, y))
@@ -438,7 +476,7 @@ def test_training_diverges_loudly():
 
 @pytest.mark.parametrize("make,data", ((MLPClassifier, _xor), (RNNClassifier, _short_token_order)))
 def test_every_estimator_trains_with_the_shared_optimizer(monkeypatch, make, data):
-    """One SGD for every model: fit goes through manual.optim.train with an optim.SGD
+    """One SGD for every model: fit goes through training.optim.train with an optim.SGD
     holding the estimator's settings, and a gradient function that leaves params alone."""
     calls = []
     real_train = optim.train

@@ -1,8 +1,8 @@
-"""manual/datasets.py: the seeds' toy task, the token-order sequence task, Friedman #1."""
+"""training/datasets.py: the seeds' toy task, the token-order sequence task, Friedman #1."""
 import numpy as np
 import pytest
 
-from manual import datasets
+from training import datasets
 
 
 def test_as_soon_as_fixed_order_and_targets():

@@ -1,4 +1,4 @@
-"""scikit-learn-style estimators on the hand-written models, trained by ``manual.optim``.
+"""scikit-learn-style estimators on the hand-written models, trained by ``training.optim``.
 
 - :class:`RNNClassifier`: many-to-one RNN (``manual.rnn``, seed 003's ``RecurrentNetwork``)
   on x ``(n_samples, time, n_in)``;
@@ -16,10 +16,11 @@ cross-entropy, ``"auto"`` the first for two classes and the second otherwise.
 
 ``gradients="manual"`` trains with the hand-written ``manual.<model>.loss_and_grads``;
 ``gradients="auto"`` with ``autograd.value_and_grad(auto.<model>.loss)``, imported only
-then, so that ``manual`` needs no autograd otherwise. Both see the same data, initial
-parameters and batches, so their loss curves agree to rounding.
+then, so that training needs no autograd otherwise. Both see the same data, initial
+parameters and batches, so their loss curves agree to rounding. Which model lives where
+is read from the one table, :mod:`modelspec.table` (``table.MLP``, ``table.RNN``).
 
-Every estimator trains with the one optimizer of ``manual.optim`` (minibatch SGD with
+Every estimator trains with the one optimizer of ``training.optim`` (minibatch SGD with
 optional momentum and global-norm clipping); the gradient functions stay pure.
 """
 import functools
@@ -29,7 +30,9 @@ import numbers
 import numpy as np
 
 import modelspec
-from manual import losses, mlp, optim, rnn
+from manual import losses
+from modelspec import table
+from training import optim
 
 GRADIENTS = ("manual", "auto")
 OUTPUT_HEADS = ("auto", "sigmoid", "softmax")
@@ -41,27 +44,40 @@ class NotFittedError(ValueError, AttributeError):
     """Raised by ``predict``/``score``/... before ``fit`` (as scikit-learn's NotFittedError)."""
 
 
+def model_entry(model):
+    """The :mod:`modelspec.table` entry of ``model`` (an entry or a model's name); raise
+    ValueError naming ``model`` for a layer or an unknown name."""
+    models = table.names("model")
+    try:
+        entry = table.get(model)
+    except ValueError:
+        entry = None
+    if entry is None or entry.kind != "model":
+        raise ValueError(f"model must be one of {', '.join(map(repr, models))}; got {model!r}")
+    return entry
+
+
 def loss_and_grads_fn(model, gradients, **options):
-    """``f(params, x, y) -> (loss, grads)`` for ``model`` (``"mlp"`` or ``"rnn"``).
+    """``f(params, x, y) -> (loss, grads)`` for ``model``: a model's entry of
+    :mod:`modelspec.table` (``table.MLP``, ``table.RNN``) or its name.
 
     gradients: ``"manual"`` (``manual.<model>.loss_and_grads``) or ``"auto"`` (autograd's
     ``value_and_grad`` of ``auto.<model>.loss``); options (``loss``, ``activation``,
     ``truncate``, ...) are passed to either as keywords.
     """
-    modelspec.check_option("model", model, ("mlp", "rnn"))
+    entry = model_entry(model)
     modelspec.check_option("gradients", gradients, GRADIENTS)
     if gradients == "manual":
-        return functools.partial({"mlp": mlp, "rnn": rnn}[model].loss_and_grads, **options)
-    # imported here only: ``manual`` must stay importable without autograd
+        return functools.partial(entry.manual_module().loss_and_grads, **options)
+    # imported here only: training with the hand-written gradients needs no autograd
     try:
         import autograd
-        from auto import mlp as auto_mlp
-        from auto import rnn as auto_rnn
+        auto_loss = entry.auto_module().loss
     except ImportError as exc:
         raise ImportError(f"gradients='auto' needs autograd and the auto package "
                           f"(pip install autograd): {exc}") from exc
 
-    value_and_grad = autograd.value_and_grad({"mlp": auto_mlp, "rnn": auto_rnn}[model].loss)
+    value_and_grad = autograd.value_and_grad(auto_loss)
 
     def fn(params, x, y):
         value, grads = value_and_grad(params, x, y, **options)
@@ -237,28 +253,29 @@ class _Estimator:
 class _RNN:
     """Many-to-one RNN: x ``(n_samples, time, n_in)``; ``params_`` Wxh, Whh, bh, Wy, by."""
 
-    _model = "rnn"
+    _model = table.RNN
     _x_axes = ("batch", "time", "feature")
 
     def _check_model_options(self):
         modelspec.check_positive_int("n_hidden", self.n_hidden)
-        modelspec.check_truncate(self.truncate)
-        modelspec.check_option("nonlinearity", self.nonlinearity, modelspec.NONLINEARITIES)
+        modelspec.recurrent.check_truncate(self.truncate)
+        modelspec.check_option("activation", self.activation, modelspec.recurrent.ACTIVATIONS)
 
     def _model_options(self):
-        return {"output": "last", "truncate": self.truncate, "nonlinearity": self.nonlinearity}
+        return {"output": "last", "truncate": self.truncate, "activation": self.activation}
 
     def _init_params(self, n_in, n_out, rng):
-        return rnn.init_params(n_in, self.n_hidden, n_out, rng=rng)
+        return self._model.manual_module().init_params(n_in, self.n_hidden, n_out, rng=rng)
 
     def _logits(self, params, x):
-        return rnn.forward(params, x, output="last", nonlinearity=self.nonlinearity)[0]
+        return self._model.manual_module().forward(params, x, output="last",
+                                                   activation=self.activation)[0]
 
 
 class _MLP:
     """MLP: x ``(n_samples, n_in)``; ``params_`` W0, b0, ..., the last pair the output layer."""
 
-    _model = "mlp"
+    _model = table.MLP
     _x_axes = ("batch", "feature")
 
     def _hidden_sizes(self):
@@ -275,17 +292,18 @@ class _MLP:
 
     def _check_model_options(self):
         self._hidden_sizes()
-        modelspec.check_option("activation", self.activation, modelspec.ACTIVATIONS)
+        modelspec.check_option("activation", self.activation, modelspec.mlp.ACTIVATIONS)
         modelspec.check_option("init", self.init, MLP_INITS)
 
     def _model_options(self):
         return {"activation": self.activation}
 
     def _init_params(self, n_in, n_out, rng):
-        return mlp.init_params([n_in, *self._hidden_sizes(), n_out], rng=rng, init=self.init)
+        return self._model.manual_module().init_params([n_in, *self._hidden_sizes(), n_out],
+                                                       rng=rng, init=self.init)
 
     def _logits(self, params, x):
-        return mlp.forward(params, x, activation=self.activation)[0]
+        return self._model.manual_module().forward(params, x, activation=self.activation)[0]
 
 
 # =================================================================== the two tasks
@@ -425,8 +443,8 @@ class RNNClassifier(_RNN, _Classifier):
     Hyper-parameters:
       n_hidden: hidden units; truncate: None (full BPTT) or the number of last steps the
       gradient flows through (seed 003: 10); output_head: "auto" | "sigmoid" | "softmax";
-      nonlinearity: "tanh" | "relu"; learning_rate, momentum, clip_norm: of the SGD in
-      ``manual.optim``; batch_size, epochs; seed: None or an int (initial parameters and
+      activation: "tanh" | "relu"; learning_rate, momentum, clip_norm: of the SGD in
+      ``training.optim``; batch_size, epochs; seed: None or an int (initial parameters and
       batch order); gradients: "manual" | "auto"; verbose: print one line per epoch.
     fit(x, y): x ``(n_samples, time, n_in)`` (one-hot tokens or real vectors), y
     ``(n_samples,)`` labels (or a column). predict works on any number of time steps.
@@ -436,7 +454,7 @@ class RNNClassifier(_RNN, _Classifier):
     entry per epoch (the validation lists stay empty without validation_data).
     """
 
-    def __init__(self, n_hidden=32, truncate=None, output_head="auto", nonlinearity="tanh",
+    def __init__(self, n_hidden=32, truncate=None, output_head="auto", activation="tanh",
                  learning_rate=0.01, batch_size=32, epochs=30, momentum=0.9, clip_norm=1.0,
                  seed=0, gradients="manual", verbose=False):
         self._store_hyper_parameters(locals())

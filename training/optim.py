@@ -189,7 +189,7 @@ def train(loss_and_grads, params, x, y, *, epochs, batch_size, optimizer, rng=No
     if not callable(loss_and_grads):
         raise TypeError(f"loss_and_grads must be callable; got {type(loss_and_grads).__name__}")
     if not isinstance(optimizer, SGD):
-        raise TypeError(f"optimizer must be a manual.optim.SGD; got {type(optimizer).__name__}")
+        raise TypeError(f"optimizer must be a training.optim.SGD; got {type(optimizer).__name__}")
     epochs = modelspec.check_positive_int("epochs", epochs)
     batch_size = modelspec.check_positive_int("batch_size", batch_size)
     n = check_same_length(x, y)

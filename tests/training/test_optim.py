@@ -1,10 +1,11 @@
-"""manual/optim.py: minibatches, gradient clipping, SGD with momentum, the training loop."""
+"""training/optim.py: minibatches, gradient clipping, SGD with momentum, the training loop."""
 import functools
 
 import numpy as np
 import pytest
 
-from manual import mlp, optim
+from manual import mlp
+from training import optim
 
 
 # ---------------------------------------------------------------------------- minibatches
@@ -278,7 +279,7 @@ def test_train_passes_the_optimizer_state_across_epochs():
     ({"epochs": 0}, ValueError, "epochs must be >= 1"),
     ({"epochs": 1.5}, TypeError, "epochs must be an int"),
     ({"batch_size": 0}, ValueError, "batch_size must be >= 1"),
-    ({"optimizer": 0.1}, TypeError, "optimizer must be a manual.optim.SGD"),
+    ({"optimizer": 0.1}, TypeError, "optimizer must be a training.optim.SGD"),
     ({"loss_and_grads": None}, TypeError, "loss_and_grads must be callable"),
 ))
 def test_train_bad_arguments(kwargs, exc, match):
