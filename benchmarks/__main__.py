@@ -1,7 +1,8 @@
 """``python -m benchmarks``: parse the options, fix the thread counts, run, write the report.
 
-The BLAS thread count has to be set before NumPy is imported, so this module reads the
-options first and imports the benchmark (and with it NumPy) afterwards.
+The BLAS thread count has to be set before NumPy is imported, so this module reads
+``--threads`` first, on its own, and imports the benchmark (and with it NumPy) afterwards:
+the other options need the benchmark's models (``--only`` chooses among them).
 """
 import argparse
 import os
@@ -18,7 +19,27 @@ def _shape(text):
     return shape
 
 
+class _EarlyParser(argparse.ArgumentParser):
+    def error(self, message):          # any mistake is the full parser's to report
+        raise ValueError(message)
+
+
+def early_threads(argv=None):
+    """The value of ``--threads`` in ``argv`` if it is a positive integer, else None, read
+    without importing NumPy (the full parser, :func:`parse_args`, validates it)."""
+    early = _EarlyParser(add_help=False)
+    early.add_argument("--threads", type=int)
+    try:
+        threads = early.parse_known_args(argv)[0].threads
+    except ValueError:
+        return None
+    return threads if threads is not None and threads >= 1 else None
+
+
 def parse_args(argv=None):
+    """The options. Imports the benchmark's models (and NumPy): after :func:`early_threads`."""
+    from benchmarks import models
+    names = [entry.name for entry in models.PROBLEMS]
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Time hand-written gradients against autograd and PyTorch; write a Markdown report.")
@@ -26,7 +47,8 @@ def parse_args(argv=None):
                         help="few repeats and examples: a smoke test of the benchmark, not a measurement")
     parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "RESULTS.md"),
                         help="where to write the Markdown report (default: benchmarks/RESULTS.md)")
-    parser.add_argument("--only", choices=("rnn", "mlp"), help="time only the RNN or only the MLP")
+    parser.add_argument("--only", choices=names,
+                        help="time only this model (" + " or ".join(names) + ")")
     parser.add_argument("--shape", action="append", type=_shape, metavar="B,T,F,H",
                         help="time only this RNN shape (batch, time, features, hidden); repeatable")
     parser.add_argument("--threads", type=int, default=None,
@@ -51,14 +73,15 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    if args.threads is not None:
+    threads = early_threads(argv)
+    if threads is not None:
         if "numpy" in sys.modules:
             print("warning: NumPy was imported before --threads could take effect; "
                   "the BLAS thread count is set at run time instead", file=sys.stderr)
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(args.threads)
-    from benchmarks import run   # imports NumPy: after the environment is set
+            os.environ[var] = str(threads)
+    args = parse_args(argv)      # imports NumPy: after the environment is set
+    from benchmarks import run
     return run.main(args)
 
 

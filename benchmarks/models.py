@@ -3,9 +3,9 @@
 A problem is one model, one shape and one set of options with its data, drawn from a
 fixed seed. A contender computes the loss and the gradient of every parameter for it:
 
-- ``ours``: ``manual.rnn.loss_and_grads`` / ``manual.mlp.loss_and_grads`` (float64 and,
-  with every array cast, float32);
-- ``autograd``: ``autograd.value_and_grad`` of ``auto.rnn.loss`` / ``auto.mlp.loss``;
+- ``ours``: the model's ``manual.<model>.loss_and_grads`` (float64 and, with every array
+  cast, float32);
+- ``autograd``: ``autograd.value_and_grad`` of the model's ``auto.<model>.loss``;
 - ``torch``: ``torch.nn.RNN`` + ``nn.Linear`` head (or ``nn.Linear`` layers for the MLP)
   holding the same weights, float64 and float32. torch keeps two RNN biases; ``bias_ih``
   holds ours and ``bias_hh`` is zero (their sum is what the recurrence uses). Truncated
@@ -16,6 +16,10 @@ Each contender has ``call`` (what is timed: forward and backward, gradients for 
 parameters only, as a training step needs) and ``result`` (the same computation,
 returning ``(loss, {key: gradient})`` as NumPy arrays keyed like our parameters, for the
 agreement check).
+
+The models are the entries of ``modelspec.table`` (``Problem.model`` is one); each model
+the benchmark covers has its problems in :data:`PROBLEMS` and its torch equivalent in
+:data:`TORCH`, and everything that loops over models loops over :data:`PROBLEMS`.
 """
 import dataclasses
 from dataclasses import dataclass
@@ -24,8 +28,7 @@ from typing import Callable
 import numpy as np
 from autograd import value_and_grad
 
-import auto
-import manual
+from modelspec import table
 
 RNN_SHAPES = ((3, 3, 2, 3), (32, 100, 100, 32), (64, 100, 128, 256), (16, 1000, 32, 64))
 RNN_VARIANTS = {
@@ -40,7 +43,7 @@ CEILING_SHAPE = (64, 256, 256)      # (rows, inner, columns) of the single-step 
 
 @dataclass
 class Problem:
-    model: str                       # "rnn" or "mlp"
+    model: table.Entry               # the model's entry in modelspec.table (table.RNN, ...)
     label: str                       # shape and variant, for the report
     params: dict                     # float64
     x: np.ndarray
@@ -72,15 +75,15 @@ def rnn_problem(shape, variant, seed=0):
     """A tanh RNN ``(batch, time, features, hidden)`` with a 1-output sigmoid + BCE head."""
     batch, steps, n_in, hidden = shape
     rng = np.random.default_rng(seed)
-    params = manual.rnn.init_params(n_in, hidden, 1, rng=rng)      # Glorot, orthogonal Whh
+    params = table.RNN.manual_module().init_params(n_in, hidden, 1, rng=rng)   # Glorot, orthogonal Whh
     params["bh"] = rng.uniform(-0.1, 0.1, hidden)
     params["by"] = rng.uniform(-0.1, 0.1, 1)
     x = rng.standard_normal((batch, steps, n_in))
-    options = dict(loss="bce", nonlinearity="tanh", **RNN_VARIANTS[variant])
+    options = dict(loss="bce", activation="tanh", **RNN_VARIANTS[variant])
     y_shape = (batch, 1) if options["output"] == "last" else (batch, steps, 1)
     y = rng.integers(0, 2, y_shape).astype(np.float64)
     label = f"({batch}, {steps}, {n_in}, {hidden})"
-    return Problem("rnn", label, params, x, y, options,
+    return Problem(table.RNN, label, params, x, y, options,
                    rnn_flops(shape, options["output"], options["truncate"]), shape, variant)
 
 
@@ -105,14 +108,14 @@ def rnn_flops(shape, output, truncate, n_out=1):
 def mlp_problem(seed=0):
     """MLP 784-256-256-10, ReLU, softmax cross-entropy, batch 128 (an MNIST-sized step)."""
     rng = np.random.default_rng(seed)
-    params = manual.mlp.init_params(list(MLP_SIZES), rng=rng, init="he_normal")
+    params = table.MLP.manual_module().init_params(list(MLP_SIZES), rng=rng, init="he_normal")
     for i in range(len(MLP_SIZES) - 1):
         params[f"b{i}"] = rng.uniform(-0.1, 0.1, MLP_SIZES[i + 1])
     x = rng.uniform(0, 1, (MLP_BATCH, MLP_SIZES[0]))
     y = rng.integers(0, MLP_SIZES[-1], MLP_BATCH)
     options = dict(loss="cross_entropy", activation="relu")
     label = "-".join(map(str, MLP_SIZES)) + f", batch {MLP_BATCH}"
-    return Problem("mlp", label, params, x, y, options, mlp_flops(MLP_SIZES, MLP_BATCH),
+    return Problem(table.MLP, label, params, x, y, options, mlp_flops(MLP_SIZES, MLP_BATCH),
                    (MLP_BATCH,) + MLP_SIZES, "ReLU + softmax CE")
 
 
@@ -123,11 +126,26 @@ def mlp_flops(sizes, batch):
     return 2 * sum(layers) + sum(layers[1:])
 
 
+def rnn_problems(shapes=None):
+    """Every variant at every shape (default :data:`RNN_SHAPES`), shape by shape."""
+    return [rnn_problem(shape, variant) for shape in shapes or RNN_SHAPES for variant in RNN_VARIANTS]
+
+
+def mlp_problems(shapes=None):
+    """The one MLP problem (``shapes`` are RNN shapes: the MLP has none to choose)."""
+    return [mlp_problem()]
+
+
+# Each model the benchmark covers and its problems, in the report's order:
+# ``PROBLEMS[entry](shapes)`` is a list of :class:`Problem`.
+PROBLEMS = {table.RNN: rnn_problems, table.MLP: mlp_problems}
+
+
 # --------------------------------------------------------------------------- contenders
 
 def ours(problem, dtype=np.float64):
     params, x, y = problem.cast(dtype)
-    fn = manual.rnn.loss_and_grads if problem.model == "rnn" else manual.mlp.loss_and_grads
+    fn = problem.model.manual_module().loss_and_grads
 
     def call():
         return fn(params, x, y, **problem.options)
@@ -145,8 +163,7 @@ def ours_full_bptt(problem, dtype=np.float64):
 
 
 def autograd(problem):
-    loss = auto.rnn.loss if problem.model == "rnn" else auto.mlp.loss
-    value_and_grads = value_and_grad(loss)
+    value_and_grads = value_and_grad(problem.model.auto_module().loss)
 
     def call():
         return value_and_grads(problem.params, problem.x, problem.y, **problem.options)
@@ -154,8 +171,7 @@ def autograd(problem):
 
 
 def torch_contender(problem, torch, dtype):
-    build = _torch_rnn if problem.model == "rnn" else _torch_mlp
-    step, grads = build(problem, torch, dtype)
+    step, grads = TORCH[problem.model](problem, torch, dtype)
 
     def result():
         value = step()
@@ -228,7 +244,7 @@ def _torch_rnn(problem, torch, dtype):
     F = torch.nn.functional
     tdtype = _torch_dtype(torch, dtype)
     params, x, y = problem.cast(dtype)
-    rnn, head = torch_rnn_modules(torch, params, problem.options["nonlinearity"], tdtype)
+    rnn, head = torch_rnn_modules(torch, params, problem.options["activation"], tdtype)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     weights = list(rnn.parameters()) + list(head.parameters())
     output, truncate = problem.options["output"], problem.options["truncate"]
@@ -282,6 +298,12 @@ def _torch_mlp(problem, torch, dtype):
             out[f"b{i}"] = layer.bias.grad.detach().numpy().copy()
         return out
     return step, grads
+
+
+# The torch equivalent of each model: ``TORCH[entry](problem, torch, dtype)`` returns
+# ``(step, grads)``: ``step()`` runs forward and backward and returns the loss tensor,
+# ``grads()`` the parameter gradients as NumPy arrays keyed like ours.
+TORCH = {table.RNN: _torch_rnn, table.MLP: _torch_mlp}
 
 
 def contenders(problem, torch=None):

@@ -133,9 +133,30 @@ def _checks_table(cases):
     return _table(["model", "variant"] + names, rows)
 
 
+def _model_sections(model, cases):
+    """The sections of one model (``model`` an entry of ``modelspec.table``): its times and
+    its ratios (under one heading when it has a single problem) and, where some problem
+    truncates BPTT, truncation against full BPTT."""
+    label = model.name.upper()
+    if len(cases) == 1:
+        out = [f"## {label}: median time (ms), ratios and throughput", "", _time_table(cases), "",
+               _ratio_table(cases), ""]
+    else:
+        out = [f"## {label}: median time per forward + backward (ms)", "", _time_table(cases), "",
+               f"## {label}: ratios (their time / our time: above 1, ours is faster) and throughput", "",
+               _ratio_table(cases), ""]
+    if any(c.problem.options.get("truncate") is not None for c in cases):
+        out += ["## Truncated BPTT k=10 against full BPTT, many-to-one (time ratio)", "",
+                "Below 1, truncation is cheaper. Ours is timed with full BPTT on the same "
+                "data in the k=10 problem's own interleaved rounds; the other libraries' "
+                "ratios divide the medians of the two problems, timed minutes apart on a "
+                "machine whose speed drifts, so they are the noisier. At (3, 3, 2, 3) the "
+                "window k=10 is longer than the sequence: the same work as full BPTT.", "",
+                _truncation_table(cases), ""]
+    return out
+
+
 def markdown(cases, rates, commands, info, settings, quick=False):
-    rnn = [c for c in cases if c.problem.model == "rnn"]
-    mlp = [c for c in cases if c.problem.model == "mlp"]
     out = ["# Benchmark results", ""]
     out.append(f"`{info['command'].strip()}`, {info['date']}, {info['seconds']:.0f} s."
                + (" **`--quick`: a smoke test with one or two repeats, not a measurement.**" if quick else ""))
@@ -208,20 +229,10 @@ def markdown(cases, rates, commands, info, settings, quick=False):
             "GFLOP/s after some 10 s of sustained load and stays there, so the later, larger "
             "problems run on a slower machine than the first ones; within a problem, "
             "contenders and ceiling share the same conditions.", ""]
-    if rnn:
-        out += ["## RNN: median time per forward + backward (ms)", "", _time_table(rnn), "",
-                "## RNN: ratios (their time / our time: above 1, ours is faster) and throughput", "",
-                _ratio_table(rnn), "",
-                "## Truncated BPTT k=10 against full BPTT, many-to-one (time ratio)", "",
-                "Below 1, truncation is cheaper. Ours is timed with full BPTT on the same "
-                "data in the k=10 problem's own interleaved rounds; the other libraries' "
-                "ratios divide the medians of the two problems, timed minutes apart on a "
-                "machine whose speed drifts, so they are the noisier. At (3, 3, 2, 3) the "
-                "window k=10 is longer than the sequence: the same work as full BPTT.", "",
-                _truncation_table(rnn), ""]
-    if mlp:
-        out += ["## MLP: median time (ms), ratios and throughput", "", _time_table(mlp), "",
-                _ratio_table(mlp), ""]
+    for model in models.PROBLEMS:                  # the models' sections, in the benchmark's order
+        group = [c for c in cases if c.problem.model == model]
+        if group:
+            out += _model_sections(model, group)
     out += ["## GEMM ceiling", "", _ceiling_table(cases), ""]
     if rates:
         out += ["## Cross-check throughput", "",

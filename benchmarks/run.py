@@ -105,15 +105,16 @@ def run_case(problem, torch, settings, max_busy=1.0, retries=0):
     return result
 
 
-def problems(only, shapes=None):
-    out = []
-    if only in (None, "rnn"):
-        for shape in shapes or models.RNN_SHAPES:
-            for variant in models.RNN_VARIANTS:
-                out.append(models.rnn_problem(shape, variant))
-    if only in (None, "mlp"):
-        out.append(models.mlp_problem())
-    return out
+def covered(only=None):
+    """The models the benchmark covers (the entries of ``models.PROBLEMS``, in its order);
+    ``only``, a model's name, keeps that one."""
+    return [entry for entry in models.PROBLEMS if only in (None, entry.name)]
+
+
+def problems(only=None, shapes=None):
+    """Every problem of the covered models (``shapes``: the RNN shapes to time instead of
+    the default ones)."""
+    return [problem for entry in covered(only) for problem in models.PROBLEMS[entry](shapes)]
 
 
 @dataclass
@@ -181,11 +182,11 @@ def main(args):
 
     cases = []
     for problem in problems(args.only, args.shape):
-        log(f"{problem.model} {problem.label} {problem.variant}")
+        log(f"{problem.model.name} {problem.label} {problem.variant}")
         cases.append(run_case(problem, torch, settings, args.max_busy, 0 if args.quick else args.retries))
     log("cross-check throughput")
-    names = [n for n in ("rnn", "mlp") if args.only in (None, n)]
-    rates = throughput(names, examples)
+    registered = crosscheck.models()
+    rates = throughput([e.name for e in covered(args.only) if e.name in registered], examples)
     commands = suite() if args.suite else []
 
     info["load_after"] = os.getloadavg()
