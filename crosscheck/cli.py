@@ -3,7 +3,7 @@
     crosscheck run [MODEL ...] [--examples N] [--seed S] [--profile ci|dev|thorough] [--json PATH]
                    [--manual MODULE:FUNCTION]
     crosscheck zoo [NAME ...] [--examples N] [--seed S] [--profile ci|dev|thorough] [--json PATH]
-    crosscheck list
+    crosscheck list [--markdown]
 
 Exit status: 0 when everything agrees (for ``zoo``: every bug is caught), 1 on any
 disagreement (for ``zoo``: any bug missed), 2 on a usage error.
@@ -28,9 +28,9 @@ def _parser():
                     "on Hypothesis-drawn random cases.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    run = commands.add_parser("run", help="verify models and print a report")
+    run = commands.add_parser("run", help="verify layers and models and print a report")
     run.add_argument("models", nargs="*", metavar="MODEL",
-                     help="models to verify (default: all; see 'crosscheck list')")
+                     help="layers and models to verify (default: all; see 'crosscheck list')")
     _add_run_options(run)
     run.add_argument("--manual", metavar="MODULE:FUNCTION",
                      help="check this function (signature of manual.<model>.loss_and_grads) "
@@ -40,7 +40,8 @@ def _parser():
     zoo.add_argument("bugs", nargs="*", metavar="NAME", help="bugs to hunt (default: all)")
     _add_run_options(zoo)
     zoo.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
-    commands.add_parser("list", help="list the registered models and their options")
+    listing = commands.add_parser("list", help="list the registered layers and models and their options")
+    listing.add_argument("--markdown", action="store_true", help="as the Markdown table of the README")
     return parser
 
 
@@ -92,7 +93,8 @@ def result_json(result):
 
 def _print_result(result, out):
     verdict = "agree" if result.ok else "DISAGREE"
-    print(f"\n{result.model}: {crosscheck.get(result.model).description}", file=out)
+    model = crosscheck.get(result.model)
+    print(f"\n{result.model} ({model.kind}): {model.description}", file=out)
     print(f"  {result.examples} examples, {result.seconds:.1f} s: {verdict}", file=out)
     if result.worst:
         print(f"  {'key':<8} worst relative error vs autograd", file=out)
@@ -147,7 +149,7 @@ def run(args, out=sys.stdout):
         results.append(result)
     ok = all(r.ok for r in results)
     total = sum(r.seconds for r in results)
-    print(f"\n{'all models agree' if ok else 'DISAGREEMENT found'} "
+    print(f"\n{'all layers and models agree' if ok else 'DISAGREEMENT found'} "
           f"({sum(r.examples for r in results)} examples, {total:.1f} s)", file=out)
     if args.json:
         with open(args.json, "w") as fh:
@@ -156,12 +158,35 @@ def run(args, out=sys.stdout):
     return 0 if ok else 1
 
 
-def list_models(args, out=sys.stdout):
+def _options_text(model):
+    return "; ".join(f"{option}: {', '.join(map(str, values))}" for option, values in model.options.items())
+
+
+def markdown_table():
+    """The registered layers and models as a Markdown table (the README's)."""
+    rows = ["| name | kind | what it is | checked with | options |", "|---|---|---|---|---|"]
     for name in crosscheck.models():
         model = crosscheck.get(name)
-        print(f"{name}: {model.description}", file=out)
-        for option, values in model.options.items():
-            print(f"  {option}: {', '.join(map(str, values))}", file=out)
+        checked = ("`backward` for a drawn upstream gradient `" + ", ".join(model.arg_names[1:]) + "`"
+                   if model.kind == "layer" else "`loss_and_grads` on a drawn loss")
+        rows.append(f"| `{name}` | {model.kind} | {model.description} | {checked} | "
+                    f"{_options_text(model) or '—'} |")
+    return "\n".join(rows)
+
+
+def list_models(args, out=sys.stdout):
+    if args.markdown:
+        print(markdown_table(), file=out)
+        return 0
+    for kind in ("layer", "model"):
+        names = crosscheck.models(kind)
+        if names:
+            print(f"{kind}s:", file=out)
+        for name in names:
+            model = crosscheck.get(name)
+            print(f"  {name}: {model.description}", file=out)
+            for option, values in model.options.items():
+                print(f"    {option}: {', '.join(map(str, values))}", file=out)
     return 0
 
 

@@ -1,6 +1,6 @@
-"""The registry of models that the cross-check knows.
+"""The registry of layers and models that the cross-check knows.
 
-A model is one :class:`Model` entry: its hand-written ``loss_and_grads``, its autograd
+A layer or model is one :class:`Model` entry: its hand-written ``loss_and_grads``, its autograd
 loss, and a Hypothesis strategy of :class:`Case` objects. Everything else (property
 tests, ``verify``, the ``crosscheck`` command, the bug gallery) works from that entry,
 so adding a model never copies test machinery.
@@ -72,6 +72,9 @@ class Model(NamedTuple):
     smooth: ``smooth(case)`` is True where the loss is differentiable in the ordinary sense
         at the drawn point and the gradient is its true gradient (no ReLU kinks, no
         truncation), so finite differences are a fair third opinion.
+    kind: "model" (a loss of its output), or "layer": then ``manual`` and ``auto`` are the
+        layer's vector-Jacobian product (:mod:`crosscheck.vjp`) and the second positional
+        argument is the upstream gradient ``dout``.
     """
     name: str
     description: str
@@ -83,6 +86,7 @@ class Model(NamedTuple):
     examples: tuple = ()
     options: dict = {}
     smooth: Callable = always
+    kind: str = "model"
 
 
 _REGISTRY = {}
@@ -96,9 +100,10 @@ def register(model):
     return model
 
 
-def models():
-    """Names of the registered models, in registration order."""
-    return list(_REGISTRY)
+def models(kind=None):
+    """Names of the registered layers and models, in registration order; ``kind``
+    "layer" or "model" keeps one kind."""
+    return [name for name, m in _REGISTRY.items() if kind is None or m.kind == kind]
 
 
 def get(name):

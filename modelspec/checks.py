@@ -2,6 +2,7 @@
 parameter dicts and loss targets. Each raises ``ValueError``/``TypeError`` naming the
 argument and what was expected."""
 import numbers
+import sys
 import warnings
 
 import numpy as np
@@ -86,7 +87,7 @@ def check_params(params, expected_shapes):
     if missing or extra:
         raise ValueError(f"params must have keys {list(expected_shapes)}; "
                          f"missing {missing}, unexpected {extra}")
-    dtypes = set()
+    dtypes = {}
     for key, shape in expected_shapes.items():
         arr = np.asarray(params[key])
         if arr.dtype not in FLOAT_DTYPES:
@@ -94,10 +95,11 @@ def check_params(params, expected_shapes):
         check_shape(f"params[{key!r}]", arr, shape)
         if not np.isfinite(arr).all():
             raise ValueError(f"params[{key!r}] contains NaN or inf")
-        dtypes.add(arr.dtype)
-    if len(dtypes) > 1:
-        raise TypeError(f"params mix dtypes {sorted(map(str, dtypes))}; use one float dtype")
-    return dtypes.pop() if dtypes else np.dtype(np.float64)
+        dtypes[key] = arr.dtype
+    if len(set(dtypes.values())) > 1:
+        raise TypeError(f"params mix dtypes {sorted(set(map(str, dtypes.values())))} ("
+                        + ", ".join(f"{k} {d}" for k, d in dtypes.items()) + "); use one float dtype")
+    return next(iter(dtypes.values()), np.dtype(np.float64))
 
 
 def check_target(y, out_shape, loss, dtype, *, name="y"):
@@ -143,5 +145,17 @@ def renamed_option(new_name, new_value, old_name, old_value, default):
         raise TypeError(f"{old_name}= is the old name of {new_name}=; got both "
                         f"({old_name}={old_value!r}, {new_name}={new_value!r}): pass {new_name}= only")
     warnings.warn(f"{old_name}= is deprecated and will be removed; use {new_name}={old_value!r}",
-                  DeprecationWarning, stacklevel=3)
+                  DeprecationWarning, stacklevel=_caller_level())
     return old_value
+
+
+_INTERNAL = ("modelspec", "manual", "auto", "training", "crosscheck")
+
+
+def _caller_level():
+    """The ``stacklevel`` that points a warning at the first frame outside the project's
+    packages: the user's call, however deep the check sits."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in _INTERNAL:
+        frame, level = frame.f_back, level + 1
+    return level

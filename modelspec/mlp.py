@@ -12,6 +12,13 @@ from modelspec.checks import (LOSSES, REDUCTIONS, check_nonempty, check_option, 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
 
+def n_layers(params):
+    """How many layers the keys ``W0, b0, ...`` describe: one more than the highest index,
+    so that a missing ``W1`` or ``b1`` is reported as missing, not miscounted."""
+    indices = [int(k[1:]) for k in params if k[:1] in ("W", "b") and k[1:].isdigit()]
+    return 1 + max(indices) if indices else 0
+
+
 def shapes(params):
     """Expected ``{key: shape}`` of ``W0, b0, ..., W{L-1}, b{L-1}``, read from the weights.
 
@@ -19,11 +26,11 @@ def shapes(params):
     """
     if not hasattr(params, "keys"):
         raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
-    n_layers = len(params) // 2
-    if n_layers == 0:
+    count = n_layers(params)
+    if count == 0:
         raise ValueError("params must hold at least one layer (W0, b0)")
     out = {}
-    for i in range(n_layers):
+    for i in range(count):
         W = params.get(f"W{i}")
         if W is None or np.ndim(W) != 2:
             raise ValueError(f"params['W{i}'] must be a 2-D (fan_in, fan_out) array; "
@@ -34,8 +41,6 @@ def shapes(params):
     return out
 
 
-def n_layers(params):
-    return len(params) // 2
 
 
 def check_x(x, shapes):

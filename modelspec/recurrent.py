@@ -58,25 +58,22 @@ def check_state(name, h, batch, shapes):
                          f"got {shape_text(np.shape(h))}")
 
 
-def state_inputs(params, x, h0):
-    """Validate params, x and h0 of a layer or a model built on it; return
-    ``(x, h0, dtype)`` as arrays of the parameters' dtype. Extra keys of ``params`` (a
-    model's own) are the caller's to check."""
-    layer = shapes(params)
-    dtype = check_params({k: params[k] for k in KEYS if k in params}, layer)
+def state_inputs(x, h0, shapes, dtype):
+    """Validate x and h0 of a layer or a model built on it, whose parameters the caller
+    has checked (``shapes``, ``dtype``); return ``(x, h0)`` as arrays of that dtype."""
     x = real_array("x", x, ndim=3, dtype=dtype)
-    check_x(x, layer)
+    check_x(x, shapes)
     if h0 is not None:
         h0 = real_array("h0", h0, dtype=dtype)
-        check_state("h0", h0, x.shape[0], layer)
-    return x, h0, dtype
+        check_state("h0", h0, x.shape[0], shapes)
+    return x, h0
 
 
 def forward_inputs(params, x, *, h0, activation, nonlinearity=None):
     """Validate a forward call; return ``(x, h0, activation)``."""
     activation = check_activation(activation, nonlinearity)
-    check_params(params, shapes(params))
-    x, h0, _ = state_inputs(params, x, h0)
+    layer = shapes(params)
+    x, h0 = state_inputs(x, h0, layer, check_params(params, layer))
     return x, h0, activation
 
 
@@ -88,7 +85,7 @@ def backward_inputs(out_shape, dtype, dout, dh_last, truncate):
     """
     check_truncate(truncate)
     if dout is None and dh_last is None:
-        raise ValueError("give dout (batch, time, H), dh_last (batch, H) or both; got neither")
+        raise ValueError("give dout, dh_last or both; got neither")
     if dout is not None:
         dout = linear.check_dout(dout, out_shape, dtype)
     if dh_last is not None:

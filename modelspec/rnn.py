@@ -37,11 +37,15 @@ def output_shape(x_shape, shapes, output):
 def forward_inputs(params, x, *, h0, output, activation, nonlinearity=None):
     """Validate a forward call; return ``(x, h0, activation)``, x and h0 as arrays of the
     parameters' dtype."""
+    return _forward_inputs(params, x, h0, output, activation, nonlinearity)[:3]
+
+
+def _forward_inputs(params, x, h0, output, activation, nonlinearity):
     check_option("output", output, OUTPUTS)
     activation = recurrent.check_activation(activation, nonlinearity)
-    check_params(params, shapes(params))
-    x, h0, _ = recurrent.state_inputs(params, x, h0)
-    return x, h0, activation
+    model = shapes(params)
+    x, h0 = recurrent.state_inputs(x, h0, model, check_params(params, model))
+    return x, h0, activation, model
 
 
 def inputs(params, x, y, *, loss, output, truncate, reduction, h0, activation, nonlinearity=None):
@@ -49,7 +53,6 @@ def inputs(params, x, y, *, loss, output, truncate, reduction, h0, activation, n
     check_option("loss", loss, LOSSES)
     check_option("reduction", reduction, REDUCTIONS)
     recurrent.check_truncate(truncate)
-    x, h0, activation = forward_inputs(params, x, h0=h0, output=output, activation=activation,
-                                       nonlinearity=nonlinearity)
-    y = check_target(y, output_shape(x.shape, shapes(params), output), loss, x.dtype)
+    x, h0, activation, model = _forward_inputs(params, x, h0, output, activation, nonlinearity)
+    y = check_target(y, output_shape(x.shape, model, output), loss, x.dtype)
     return x, y, h0, activation

@@ -1,8 +1,14 @@
-"""Shared test helpers."""
+"""Shared test helpers: written once here, imported by the tests that need them."""
 import contextlib
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextlib.contextmanager
@@ -14,6 +20,8 @@ def no_float_warnings():
             yield
 
 
+# --- models and their parameters -----------------------------------------------------------
+
 def small_mlp(sizes=(3, 4, 2), seed=0, dtype=np.float64):
     """A small MLP with weights of order 1 (the library's default init is tiny) and a batch of 5."""
     import manual
@@ -22,3 +30,61 @@ def small_mlp(sizes=(3, 4, 2), seed=0, dtype=np.float64):
     params = {k: (v + 0.1 * rng.standard_normal(v.shape)).astype(dtype) for k, v in params.items()}
     x = rng.standard_normal((5, sizes[0])).astype(dtype)
     return params, x, rng
+
+
+def small_rnn(n_in=3, hidden=4, n_out=2, batch=2, steps=6, seed=0, *, whh_range=0.7,
+              x_dist="normal"):
+    """RNN parameters of order 1 (non-zero biases) and a real input ``(batch, steps, n_in)``.
+
+    whh_range: Whh redrawn uniform in [-whh_range, whh_range] (non-symmetric), or None to
+    keep the library's orthogonal Whh; x_dist: "normal" (standard normal) or "uniform" (in
+    [-1, 1]). Returns ``(params, x, rng)``, rng to draw targets and h0 from.
+    """
+    import manual
+    rng = np.random.default_rng(seed)
+    params = manual.rnn.init_params(n_in, hidden, n_out, rng=rng)
+    if whh_range is not None:
+        params["Whh"] = rng.uniform(-whh_range, whh_range, (hidden, hidden))
+    params["bh"], params["by"] = rng.uniform(-0.5, 0.5, hidden), rng.uniform(-0.5, 0.5, n_out)
+    shape = (batch, steps, n_in)
+    x = rng.standard_normal(shape) if x_dist == "normal" else rng.uniform(-1, 1, shape)
+    return params, x, rng
+
+
+def seed000_params():
+    """Seed 000's weights: ``np.random.seed(230907)`` and its draw order."""
+    state = np.random.get_state()
+    try:
+        np.random.seed(230907)
+        Wxh, Whh = np.random.randn(2, 3), np.random.randn(3, 3)
+        Bh, Wy, By = np.random.randn(1, 1), np.random.randn(3, 1), np.random.randn(1, 1)
+    finally:
+        np.random.set_state(state)
+    # seed 000 adds the (1, 1) bias Bh to every hidden unit
+    return {"Wxh": Wxh, "Whh": Whh, "bh": np.full(3, Bh.item()), "Wy": Wy, "by": By.reshape(1)}
+
+
+# --- a deliberately wrong gradient -------------------------------------------------------
+
+def wrong_sign(params, x, y, **options):
+    """The MLP's gradients with ``b0``'s sign reversed (also run by the CLI tests as
+    ``--manual tests.crosscheck.buggy_mlp:wrong_sign``)."""
+    import manual
+    value, grads = manual.mlp.loss_and_grads(params, x, y, **options)
+    return value, {**grads, "b0": -grads["b0"]}
+
+
+# --- commands, run as a user would --------------------------------------------------------
+
+def run_module(module, *args, timeout=600, env=None):
+    """``python -m module args`` in a subprocess from the repository root, with this
+    interpreter; env: variables set on top of the current environment. Returns the
+    ``CompletedProcess``, stdout and stderr captured as text."""
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT,
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def crosscheck_cli(*args, timeout=600):
+    """``python -m crosscheck args`` under the ``ci`` profile."""
+    return run_module("crosscheck", *args, timeout=timeout, env={"CROSSCHECK_PROFILE": "ci"})

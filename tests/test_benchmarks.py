@@ -1,23 +1,17 @@
 """The benchmark (``python -m benchmarks``): it runs, refuses a contender whose gradients
 disagree before timing it, and counts flops as its report says. No timing is asserted:
 speed is measured by the benchmark itself, never by a test."""
-import pathlib
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from benchmarks import models, run
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from tests.helpers import run_module
 
 
 def test_quick_run_writes_a_report_with_every_table(tmp_path):
     report = tmp_path / "report.md"
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--shape", "3,3,2,3",
-                           "--examples", "3", "--output", str(report)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = run_module("benchmarks", "--quick", "--shape", "3,3,2,3", "--examples", "3",
+                      "--output", str(report), timeout=300)
     assert done.returncode == 0, done.stderr
     text = report.read_text()
     for heading in ("## Machine", "## RNN: median time per forward + backward (ms)",
@@ -33,8 +27,7 @@ def test_quick_run_writes_a_report_with_every_table(tmp_path):
 
 
 def test_bad_shape_is_a_usage_error():
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--shape", "3,3,2"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = run_module("benchmarks", "--shape", "3,3,2", timeout=60)
     assert done.returncode == 2 and "expected four positive integers B,T,F,H" in done.stderr
 
 

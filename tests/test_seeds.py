@@ -5,32 +5,21 @@ import pytest
 import auto
 import manual
 from autograd import grad
+from tests.helpers import seed000_params
+from training import datasets
 
 
 def test_as_soon_as_dataset_is_deterministic():
-    x, y = manual.datasets.as_soon_as()
+    x, y = datasets.as_soon_as()
     as_, soon = [1.0, 0.0], [0.0, 1.0]
     np.testing.assert_array_equal(x, [[as_, as_, soon], [soon, as_, as_], [as_, soon, as_]])
     np.testing.assert_array_equal(y, [[0.0], [0.0], [1.0]])
     assert x.shape == (3, 3, 2) and x.dtype == np.float64
 
 
-def seed000_params():
-    """Seed 000's weights: ``np.random.seed(230907)`` and its draw order."""
-    state = np.random.get_state()
-    try:
-        np.random.seed(230907)
-        Wxh, Whh = np.random.randn(2, 3), np.random.randn(3, 3)
-        Bh, Wy, By = np.random.randn(1, 1), np.random.randn(3, 1), np.random.randn(1, 1)
-    finally:
-        np.random.set_state(state)
-    # seed 000 adds the (1, 1) bias Bh to every hidden unit
-    return {"Wxh": Wxh, "Whh": Whh, "bh": np.full(3, Bh.item()), "Wy": Wy, "by": By.reshape(1)}
-
-
 def test_seed000_forward_prediction_and_loss():
     params = seed000_params()
-    x, y = manual.datasets.as_soon_as()            # x[0] is "as as soon", target 0
+    x, y = datasets.as_soon_as()            # x[0] is "as as soon", target 0
     logits, _ = manual.rnn.forward(params, x[:1])
     assert manual.losses.sigmoid(logits).item() == pytest.approx(0.57238818, abs=5e-9)
     value, _ = manual.rnn.loss_and_grads(params, x[:1], y[:1], loss="bce", reduction="sum")

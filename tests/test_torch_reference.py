@@ -61,8 +61,8 @@ def test_mlp_matches_torch_linear_layers(case):
     assert_agree({"loss": value, "dx": inputs["x"], **grads}, theirs)
 
 
-def torch_rnn_loss_and_grads(params, x, y, *, loss, output, reduction, nonlinearity, h0=None):
-    rnn, head = torch_rnn_modules(torch, params, nonlinearity, torch.float64)
+def torch_rnn_loss_and_grads(params, x, y, *, loss, output, reduction, activation, h0=None):
+    rnn, head = torch_rnn_modules(torch, params, activation, torch.float64)
     xt = tensor(x, grad=True)
     h0t = None if h0 is None else tensor(h0[None], grad=True)
     states, _ = rnn(xt, h0t)

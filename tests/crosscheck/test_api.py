@@ -9,7 +9,7 @@ import manual
 import auto
 from crosscheck import Case, Model
 from crosscheck.strategies import float_arrays
-from tests.helpers import small_mlp
+from tests.helpers import small_mlp, wrong_sign
 
 
 def mlp_case(seed=0, loss="mse"):
@@ -57,11 +57,6 @@ def test_check_passes_for_the_library_mlp():
     params, x, y = mlp_case()
     result = crosscheck.check(manual.mlp.loss_and_grads, auto.mlp.loss, params, x, y, loss="mse")
     assert result.ok and set(result.reports) == {"loss", *params}
-
-
-def wrong_sign(params, x, y, **options):
-    value, grads = manual.mlp.loss_and_grads(params, x, y, **options)
-    return value, {**grads, "b0": -grads["b0"]}
 
 
 def wrong_index(params, x, y, **options):

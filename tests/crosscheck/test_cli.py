@@ -1,23 +1,16 @@
 """The ``crosscheck`` command, run as a subprocess as a user would."""
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def crosscheck(*args, cwd=ROOT):
-    env = {**os.environ, "CROSSCHECK_PROFILE": "ci"}
-    return subprocess.run([sys.executable, "-m", "crosscheck", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+from tests.helpers import crosscheck_cli
 
 
 def test_list_shows_models_and_options():
-    done = crosscheck("list")
+    done = crosscheck_cli("list")
     assert done.returncode == 0
     assert "mlp:" in done.stdout and "activation: relu, tanh, sigmoid" in done.stdout
     assert "rnn:" in done.stdout and "output: last, all" in done.stdout
@@ -25,9 +18,9 @@ def test_list_shows_models_and_options():
 
 def test_run_agrees_prints_table_and_writes_json(tmp_path):
     out = tmp_path / "report.json"
-    done = crosscheck("run", "mlp", "--examples", "15", "--seed", "2", "--json", str(out))
+    done = crosscheck_cli("run", "mlp", "--examples", "15", "--seed", "2", "--json", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "worst relative error vs autograd" in done.stdout and "all models agree" in done.stdout
+    assert "worst relative error vs autograd" in done.stdout and "all layers and models agree" in done.stdout
     report = json.loads(out.read_text())
     assert report["ok"] is True and report["seed"] == 2
     (mlp,) = report["models"]
@@ -37,8 +30,8 @@ def test_run_agrees_prints_table_and_writes_json(tmp_path):
 
 def test_disagreement_exits_1_with_the_minimal_case(tmp_path):
     out = tmp_path / "report.json"
-    done = crosscheck("run", "mlp", "--manual", "tests.crosscheck.buggy_mlp:wrong_sign",
-                      "--examples", "50", "--json", str(out))
+    done = crosscheck_cli("run", "mlp", "--manual", "tests.crosscheck.buggy_mlp:wrong_sign",
+                          "--examples", "50", "--json", str(out))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "DISAGREE" in done.stdout and "b0" in done.stdout and "minimal case" in done.stdout
     failure = json.loads(out.read_text())["models"][0]["failure"]
@@ -50,7 +43,7 @@ def test_disagreement_exits_1_with_the_minimal_case(tmp_path):
                                   ("run", "--profile", "fast"), ("run", "--manual", "nosuchmodule:fn"),
                                   ("run", "--manual", "no-colon")])
 def test_usage_errors_exit_2(args):
-    done = crosscheck(*args)
+    done = crosscheck_cli(*args)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "error" in done.stderr
 
@@ -60,4 +53,4 @@ def test_console_script_and_module_agree():
     if not script.exists():
         pytest.skip("the console script is not installed next to this interpreter")
     done = subprocess.run([str(script), "list"], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and done.stdout == crosscheck("list").stdout
+    assert done.returncode == 0 and done.stdout == crosscheck_cli("list").stdout

@@ -1,10 +1,6 @@
 """The bug gallery: every buggy gradient is caught under the ci profile (derandomized,
 60 examples), while the gallery's own reference implementations, with no bug, pass the same check."""
-import os
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +8,7 @@ import pytest
 import crosscheck
 import manual
 from crosscheck import zoo
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import crosscheck_cli
 
 
 @pytest.mark.parametrize("bug", zoo.BUGS, ids=[bug.name for bug in zoo.BUGS])
@@ -72,7 +67,7 @@ def test_softmax_without_shift_is_caught_as_nan_on_large_logits():
     assert "NaN or inf" in worst.problem
     case = found.result.case
     logits, _ = manual.rnn.forward(case.params, case.args[0], output=case.options["output"],
-                                   nonlinearity=case.options["nonlinearity"])
+                                   activation=case.options["activation"])
     assert np.abs(logits).max() > 710                     # beyond exp's float64 range
 
 
@@ -84,19 +79,13 @@ def test_format_table_lists_every_bug_with_its_minimal_case():
     assert "h0(" in table.splitlines()[2] and "output=" in table.splitlines()[2]
 
 
-def crosscheck_cli(*args):
-    env = {**os.environ, "CROSSCHECK_PROFILE": "ci"}
-    return subprocess.run([sys.executable, "-m", "crosscheck", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-
-
 def test_cli_zoo_named_bug_exits_0():
-    done = crosscheck_cli("zoo", "rnn_carry_missing_transpose")
+    done = crosscheck_cli("zoo", "rnn_carry_missing_transpose", timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "rnn_carry_missing_transpose" in done.stdout and "1 of 1 bugs caught" in done.stdout
 
 
 def test_cli_zoo_unknown_bug_exits_2():
-    done = crosscheck_cli("zoo", "no_such_bug")
+    done = crosscheck_cli("zoo", "no_such_bug", timeout=300)
     assert done.returncode == 2
     assert "unknown bug 'no_such_bug'" in done.stderr

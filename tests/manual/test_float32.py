@@ -14,6 +14,8 @@ import pytest
 
 import manual
 from crosscheck import compare
+from tests.helpers import small_rnn
+from training import datasets
 
 F32 = np.dtype(np.float32)
 
@@ -33,11 +35,8 @@ def assert_agree(got32, ref64):
 
 
 def rnn_case(loss, output, h0, seed=0, batch=4, steps=12, n_in=3, hidden=5, n_out=2):
-    rng = np.random.default_rng(seed)
-    params = manual.rnn.init_params(n_in, hidden, n_out, rng=rng)
-    params["bh"] = rng.uniform(-0.5, 0.5, hidden)
-    params["by"] = rng.uniform(-0.5, 0.5, n_out)
-    x = rng.uniform(-1, 1, (batch, steps, n_in))
+    params, x, rng = small_rnn(n_in, hidden, n_out, batch, steps, seed, whh_range=None,
+                               x_dist="uniform")          # the library's orthogonal Whh
     out_shape = (batch, n_out) if output == "last" else (batch, steps, n_out)
     if loss == "cross_entropy":
         y = rng.integers(0, n_out, out_shape[:-1])
@@ -52,11 +51,11 @@ RNN_OPTIONS = list(itertools.product(("bce", "cross_entropy", "mse"), ("last", "
                                      (None, 1, 5), ("tanh", "relu"), (False, True)))
 
 
-@pytest.mark.parametrize("loss, output, truncate, nonlinearity, with_h0", RNN_OPTIONS)
+@pytest.mark.parametrize("loss, output, truncate, activation, with_h0", RNN_OPTIONS)
 def test_rnn_float32_in_float32_out_and_agrees_with_float64(loss, output, truncate,
-                                                            nonlinearity, with_h0):
+                                                            activation, with_h0):
     params, x, y, h0 = rnn_case(loss, output, with_h0)
-    options = dict(loss=loss, output=output, truncate=truncate, nonlinearity=nonlinearity,
+    options = dict(loss=loss, output=output, truncate=truncate, activation=activation,
                    return_input_grads=True)
     params32 = as_dtype(params, np.float32)
     y32 = y if loss == "cross_entropy" else y.astype(np.float32)
@@ -81,14 +80,14 @@ def test_rnn_forward_float32_logits_and_cache(output):
     params, x, _, h0 = rnn_case("mse", output, True)
     logits, cache = manual.rnn.forward(as_dtype(params, np.float32), x.astype(np.float32),
                                        h0=h0.astype(np.float32), output=output)
-    assert_float32({"logits": logits, "cache.x": cache.x, "cache.hs": cache.hs,
-                    "h_last": cache.h_last})
+    assert_float32({"logits": logits, "cache.recurrent.x": cache.recurrent.x,
+                    "cache.recurrent.hs": cache.recurrent.hs, "h_last": cache.h_last})
 
 
 def test_rnn_one_hot_integer_tokens_take_the_parameters_dtype():
     params, _, y, _ = rnn_case("bce", "last", False, n_in=4)
     tokens = np.random.default_rng(3).integers(0, 4, (4, 12))
-    x = manual.datasets.one_hot(tokens, 4).astype(np.int64)
+    x = datasets.one_hot(tokens, 4).astype(np.int64)
     value, grads, inputs = manual.rnn.loss_and_grads(as_dtype(params, np.float32), x,
                                                      y.astype(np.float32), loss="bce",
                                                      return_input_grads=True)

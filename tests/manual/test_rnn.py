@@ -4,17 +4,9 @@ from autograd import grad
 
 import auto
 import manual
+from tests.helpers import small_rnn
 
 rnn = manual.rnn
-
-
-def small_rnn(n_in=3, hidden=4, n_out=2, batch=2, steps=6, seed=0):
-    """Parameters of order 1 (non-symmetric Whh, non-zero biases) and a real input."""
-    rng = np.random.default_rng(seed)
-    params = rnn.init_params(n_in, hidden, n_out, rng=rng)
-    params["Whh"] = rng.uniform(-0.7, 0.7, (hidden, hidden))
-    params["bh"], params["by"] = rng.uniform(-0.5, 0.5, hidden), rng.uniform(-0.5, 0.5, n_out)
-    return params, rng.standard_normal((batch, steps, n_in)), rng
 
 
 def test_init_params_shapes_orthogonal_whh_and_determinism():
@@ -86,17 +78,17 @@ def test_truncate_window_reaches_exactly_k_steps_back():
 
 
 @pytest.mark.parametrize("output", ["last", "all"])
-@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("truncate", [None, 1, 3])
 # With a window shorter than the sequence no loss term reaches h0 (many-to-one, or k = 1
 # many-to-many): the loss is independent of h0 by design and autograd says so.
 @pytest.mark.filterwarnings("ignore:Output seems independent of input:UserWarning")
-def test_matches_autograd_with_h0(output, nonlinearity, truncate):
+def test_matches_autograd_with_h0(output, activation, truncate):
     params, x, rng = small_rnn()
     h0 = rng.standard_normal((2, 4))
     y = rng.integers(0, 2, (2,) if output == "last" else (2, 6))
     options = dict(loss="cross_entropy", output=output, truncate=truncate,
-                   nonlinearity=nonlinearity, h0=h0)
+                   activation=activation, h0=h0)
     value, grads, inputs = rnn.loss_and_grads(params, x, y, return_input_grads=True, **options)
     assert value == pytest.approx(auto.rnn.loss(params, x, y, **options), rel=1e-14)
     ref = grad(auto.rnn.loss)(params, x, y, **options)
@@ -107,6 +99,17 @@ def test_matches_autograd_with_h0(output, nonlinearity, truncate):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
     reaches_h0 = truncate is None or (output == "all" and truncate > 1)
     assert np.any(inputs["h0"] != 0) == reaches_h0
+
+
+def test_nonlinearity_is_the_deprecated_name_of_activation():
+    params, x, rng = small_rnn()
+    y = rng.uniform(0, 1, (2, 2))
+    value, grads = rnn.loss_and_grads(params, x, y, loss="bce", activation="relu")
+    with pytest.warns(DeprecationWarning, match="nonlinearity= is deprecated"):
+        old_value, old_grads = rnn.loss_and_grads(params, x, y, loss="bce", nonlinearity="relu")
+    assert old_value == value and all(np.array_equal(old_grads[k], grads[k]) for k in params)
+    with pytest.raises(TypeError, match="nonlinearity= is the old name of activation="):
+        rnn.loss_and_grads(params, x, y, loss="bce", activation="relu", nonlinearity="tanh")
 
 
 def test_input_grads_name_h0_only_when_given():
@@ -140,7 +143,7 @@ BAD_CALLS = [
     (dict(truncate=0), ValueError, "truncate must be >= 1"),
     (dict(truncate=2.5), TypeError, "truncate must be an int"),
     (dict(output="first"), ValueError, "output must be one of 'last', 'all'"),
-    (dict(nonlinearity="sigmoid"), ValueError, "nonlinearity must be one of 'tanh', 'relu'"),
+    (dict(activation="sigmoid"), ValueError, "activation must be one of 'tanh', 'relu'"),
     (dict(loss="hinge"), ValueError, "loss must be one of"),
     (dict(reduction="max"), ValueError, "reduction must be one of"),
 ]
