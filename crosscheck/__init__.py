@@ -2,6 +2,8 @@
 
 Public API: :func:`compare`, :func:`check`, :func:`check_numeric`, :func:`numeric_grad`,
 :func:`verify`, :func:`models`, :func:`register` with :class:`Model` and :class:`Case`.
+The registry holds every layer and model of ``modelspec.table`` (:mod:`crosscheck.catalog`);
+a layer is checked through its vector-Jacobian product (:mod:`crosscheck.vjp`).
 """
 from crosscheck.compare import Comparison, KeyReport, compare
 from crosscheck.registry import Case, Model, get, models, register

@@ -40,6 +40,9 @@ def backward(params, cache, dout, *, input_grads=True):
 
 def _backward(params, cache, dout, input_grads):
     W, x = params["W"], cache.x
+    if x.ndim == 2:
+        grads = {"W": x.T @ dout, "b": dout.sum(axis=0)}
+        return grads, (dout @ W.T if input_grads else None)
     # every leading axis is a batch axis: flatten them to one GEMM each
     x2, dout2 = x.reshape(-1, W.shape[0]), dout.reshape(-1, W.shape[1])
     grads = {"W": x2.T @ dout2, "b": dout2.sum(axis=0)}
