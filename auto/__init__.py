@@ -1,4 +1,4 @@
-"""The same losses and models as ``manual``, written with ``autograd.numpy``.
+"""The same layers, losses and models as ``manual``, written with ``autograd.numpy``.
 
 No derivative is written by hand here and nothing is imported from ``manual``:
 gradients come from ``autograd.grad``.

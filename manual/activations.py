@@ -1,13 +1,15 @@
-"""Hidden-layer activations and their derivatives, shared by ``manual.mlp`` and ``manual.rnn``.
+"""Hidden-layer activations and their derivatives, shared by ``manual.mlp`` and
+``manual.layers.recurrent``.
 
 ``ACTIVATIONS[name](z, out)`` writes ``act(z)`` into ``out`` (which may be ``z`` itself)
 and returns it. ``DERIVATIVES[name](a, out=None)`` returns ``act'(z)`` computed from the
 activation's output ``a = act(z)``, as in seed 001's ``relu_derv(y) = sign(y)``; ReLU's
 derivative is taken as 0 at z = 0 (the seed's choice, kept on purpose; ``auto/`` uses
 the same convention). As with NumPy's ufuncs, ``out`` is written when given (the time
-loops of ``manual.rnn`` allocate nothing) and a new array is returned when it is not:
-for ReLU a boolean mask, an eighth of the memory of a float array (a fresh array of a
-few hundred kB costs more to allocate here than to compute, see ``benchmarks/``).
+loops of ``manual.layers.recurrent`` allocate nothing) and a new array is returned when
+it is not: for ReLU a boolean mask, an eighth of the memory of a float array (a fresh
+array of a few hundred kB costs more to allocate here than to compute, see
+``benchmarks/``).
 """
 import numpy as np
 
