@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from manual.layers import linear, recurrent
+from manual.layers import recurrent
 
 
 def layer_case(n_in=3, hidden=4, batch=2, steps=6, seed=0):
@@ -71,17 +71,3 @@ def test_input_grads_false_skips_dx_and_dh0_only():
     full, _, _ = recurrent.backward(params, cache, dout)
     assert dx is None and dh0 is None
     assert all(np.array_equal(grads[k], full[k]) for k in params)
-
-
-def test_linear_over_leading_axes_is_one_gemm_per_gradient():
-    rng = np.random.default_rng(0)
-    params = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
-    x, dout = rng.standard_normal((4, 5, 3)), rng.standard_normal((4, 5, 2))
-    out, cache = linear.forward(params, x)
-    np.testing.assert_allclose(out, np.einsum("bti,io->bto", x, params["W"]) + params["b"], rtol=1e-14)
-    grads, dx = linear.backward(params, cache, dout)
-    np.testing.assert_allclose(grads["W"], np.einsum("bti,bto->io", x, dout), rtol=1e-13)
-    np.testing.assert_allclose(grads["b"], dout.sum(axis=(0, 1)), rtol=1e-13)
-    np.testing.assert_allclose(dx, dout @ params["W"].T, rtol=1e-13)
-    with pytest.raises(ValueError, match=r"dout must have shape \(4, 5, 2\)"):
-        linear.backward(params, cache, dout[:, :, :1])
