@@ -9,11 +9,23 @@ import pytest
 from tests.helpers import crosscheck_cli
 
 
-def test_list_shows_models_and_options():
+def test_list_shows_layers_and_models_and_options():
     done = crosscheck_cli("list")
     assert done.returncode == 0
-    assert "mlp:" in done.stdout and "activation: relu, tanh, sigmoid" in done.stdout
-    assert "rnn:" in done.stdout and "output: last, all" in done.stdout
+    layers, models = done.stdout.split("models:")
+    assert layers.startswith("layers:") and "linear:" in layers and "recurrent:" in layers
+    assert "dh_last: None, (batch, H) array" in layers
+    assert "mlp:" in models and "activation: relu, tanh, sigmoid" in models
+    assert "rnn:" in models and "output: last, all" in models
+
+
+def test_run_checks_a_layer_with_drawn_upstream_gradients(tmp_path):
+    out = tmp_path / "report.json"
+    done = crosscheck_cli("run", "recurrent", "--examples", "15", "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "recurrent (layer)" in done.stdout
+    (layer,) = json.loads(out.read_text())["models"]
+    assert layer["ok"] and {"Wxh", "Whh", "bh", "dx"} <= set(layer["worst_relative_error"])
 
 
 def test_run_agrees_prints_table_and_writes_json(tmp_path):

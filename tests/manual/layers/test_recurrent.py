@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 
 from manual.layers import recurrent
+from tests.helpers import small_rnn
 
 
-def layer_case(n_in=3, hidden=4, batch=2, steps=6, seed=0):
-    rng = np.random.default_rng(seed)
-    params = {"Wxh": rng.uniform(-1, 1, (n_in, hidden)), "Whh": rng.uniform(-0.7, 0.7, (hidden, hidden)),
-              "bh": rng.uniform(-0.5, 0.5, hidden)}
-    return params, rng.standard_normal((batch, steps, n_in)), rng
+def layer_case(steps=6):
+    """The recurrent layer of the shared small RNN: n_in 3, H 4, batch 2."""
+    params, x, rng = small_rnn(steps=steps)
+    return {k: params[k] for k in ("Wxh", "Whh", "bh")}, x, rng
 
 
 def test_output_is_every_state_of_the_seed_recurrence_batch_first():
