@@ -1,6 +1,17 @@
 """Check hand-written gradients against autograd (and finite differences): one case
-with :func:`check`, many Hypothesis-drawn and shrunk cases with :func:`verify`."""
+with :func:`check`, many Hypothesis-drawn and shrunk cases with :func:`verify`.
+
+:func:`verify` tells four outcomes apart (``VerifyResult.verdict``): ``"agree"``;
+``"disagree"``, a gradient differs (shrunk to a minimal case); ``"crash"``, the checked
+function raised (shrunk too); ``"usage"``, it cannot be checked as called (its signature,
+its return structure, an unsupported option: see :mod:`crosscheck.contracts`; reported at
+once, not shrunk); ``"contract"``, it breaks a rule no comparison shows (modifies its
+inputs, returns another dtype or complex values, answers differently when called twice;
+reported at once with the input as it was before the call).
+"""
+import numbers
 import time
+import traceback
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -8,7 +19,7 @@ from autograd import value_and_grad
 from hypothesis import Verbosity, example, given, settings
 from hypothesis import seed as hypothesis_seed
 
-from crosscheck import registry
+from crosscheck import contracts, profiles, registry
 from crosscheck.compare import Comparison, compare
 from crosscheck.numeric import FD_RTOL, fd_atol, numeric_grad
 
@@ -61,47 +72,74 @@ def check(manual_fn, auto_loss, params, *args, rtol=None, atol=None, **options):
 
 
 class CaseReport(NamedTuple):
-    """The outcome of one case: manual vs autograd, and autograd vs finite differences
-    (``numeric`` is None where finite differences were not taken)."""
+    """The outcome of one case: the checked gradients against autograd, and against finite
+    differences (``numeric``, None where they were not taken). ``references`` holds the
+    arrays behind both (``{"autograd": {...}, "finite differences": {...}}``), so that a
+    disagreement can show all three values at its index."""
     ok: bool
     autograd: Comparison
     numeric: Optional[Comparison]
+    references: dict = {}
 
     def worst(self):
+        """``(against, KeyReport)`` of the worst failing key, autograd's first; or None."""
         for comparison, against in ((self.autograd, "autograd"), (self.numeric, "finite differences")):
             if comparison is not None and not comparison.ok:
                 return against, comparison.worst()
         return None
 
+    def describe(self, report=None):
+        """One line on a failing key: yours, autograd's and the finite differences' values
+        at the index of the largest error, with the errors."""
+        against, report = self.worst() if report is None else report
+        if report.problem:
+            return f"against {against}: {report.describe()}"
+        values = [f"yours {report.value:.10g}"]
+        for name, arrays in self.references.items():
+            if report.key in arrays and report.index is not None:
+                values.append(f"{name} {float(np.asarray(arrays[report.key])[report.index]):.10g}")
+        return (f"against {against}: {report.key} at index {report.index}: " + ", ".join(values)
+                + f" (abs error {report.max_abs_error:.3g}, relative {report.max_rel_error:.3g})")
 
-def check_case(model, case, *, manual=None, input_grads=None, numeric=True, rtol=None, atol=None):
+
+def check_case(model, case, *, manual=None, input_grads=None, numeric=True, rtol=None, atol=None,
+               repeat=True):
     """Check one :class:`Case` of a registered model.
 
     manual: the function to check (default: the model's own ``manual``); input_grads:
     also compare gradients for ``model.input_grads`` (default: only when checking the
     model's own function, which can return them); numeric: add finite differences as a
-    third opinion when the case is small and smooth.
+    third opinion when the case is small and smooth; repeat: call the function twice and
+    require the same answer. Raises :class:`crosscheck.contracts.UsageError` or
+    :class:`~crosscheck.contracts.ContractError` (see there); what the checked function
+    raises otherwise propagates.
     """
     model = registry.get(model)
     fn = model.manual if manual is None else manual
     input_grads = (manual is None) if input_grads is None else input_grads
     names = model.input_grads if input_grads else ()
-    if names:
-        loss, grads, in_grads = fn(case.params, *case.args, **case.options, return_input_grads=True)
-    else:
-        (loss, grads), in_grads = fn(case.params, *case.args, **case.options), {}
+    loss, grads, in_grads = contracts.call(fn, case, bool(names), repeat=repeat)
     ref_loss, ref_grads, ref_in = _auto_value_and_grads(model.auto, case.params, case.args,
                                                         case.options, model.arg_names, names)
     against_auto = _compare_all(loss, grads, in_grads, ref_loss, ref_grads, ref_in, rtol, atol)
+    references = {"autograd": {"loss": ref_loss, **ref_grads,
+                               **{f"d{n}": g for n, g in ref_in.items()}}}
     against_fd = None
     n_params = sum(np.size(v) for v in case.params.values())
     if numeric and n_params <= FD_MAX_PARAMETERS and model.smooth(case):
         fd = numeric_grad(model.auto, case.params, *case.args, **case.options)
         lowest = min((np.asarray(v).dtype.itemsize for v in case.params.values()), default=8)
         fd_rtol, fd_abs = (FD_RTOL, fd_atol(ref_loss)) if lowest == 8 else (None, None)
-        against_fd = compare(ref_grads, fd, rtol=fd_rtol, atol=fd_abs)
+        # the checked gradients themselves against the third opinion: where they agree with
+        # autograd and autograd does not agree with finite differences, the report still
+        # shows the user's value
+        against_fd = compare(grads, fd, rtol=fd_rtol, atol=fd_abs)
+        references["finite differences"] = fd
     ok = against_auto.ok and (against_fd is None or against_fd.ok)
-    return CaseReport(ok, against_auto, against_fd)
+    return CaseReport(ok, against_auto, against_fd, references)
+
+
+VERDICTS = ("agree", "disagree", "crash", "usage", "contract")
 
 
 class Disagreement(Exception):
@@ -112,16 +150,35 @@ class Disagreement(Exception):
         self.case, self.report, self.error = case, report, error
 
 
+class _Stop(BaseException):
+    """Ends a Hypothesis run at once, without shrinking (a BaseException, which Hypothesis
+    passes through): a usage error or a broken contract is not made smaller by shrinking."""
+
+    def __init__(self, verdict, case, message, drawn):
+        super().__init__(message)
+        self.verdict, self.case, self.message, self.drawn = verdict, case, message, drawn
+
+
+def _crash_text(exc):
+    """The exception's last line, and where in the checked code it was raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno}, in {frames[-1].name})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
 class VerifyResult(NamedTuple):
     """What :func:`verify` found.
 
-    ok: every example agreed. examples: examples run (including shrinking).
-    examples_to_failure: how many examples it took to find the first disagreement.
+    ok: every example agreed. verdict: "agree", "disagree", "crash", "usage" or "contract"
+    (see the module doc). examples: examples run (including shrinking).
+    examples_to_failure: how many examples it took to find the first failure.
     worst: ``{key: largest relative error}`` over the agreeing examples.
     numeric_examples, worst_numeric: how many examples also had finite differences as a
-    third opinion, and the largest relative error of autograd against them.
-    case: the shrunk minimal failing :class:`Case`; report: its :class:`CaseReport`;
-    error: the exception text where the checked function raised instead of returning.
+    third opinion, and the largest relative error of the checked gradients against them.
+    case: the failing :class:`Case` (shrunk for "disagree" and "crash"; as given, before
+    the call, for "contract"); pinned: the index of the pinned example it is, or None;
+    report: its :class:`CaseReport`; error: the message of a crash, usage error or broken
+    contract.
     """
     model: str
     ok: bool
@@ -134,38 +191,93 @@ class VerifyResult(NamedTuple):
     error: Optional[str] = None
     numeric_examples: int = 0
     worst_numeric: float = 0.0
+    verdict: str = "agree"
+    pinned: Optional[int] = None
+
+    def _case_lines(self, heading):
+        arg_names = registry.get(self.model).arg_names if self.model in registry.models() else ("x", "y")
+        lines = [heading]
+        lines += ["  " + line for line in self.case.describe(arg_names).splitlines()]
+        return lines
 
     def summary(self):
-        """A few lines for a person: the verdict, and for a failure the minimal case."""
+        """A few lines for a person: the verdict and what it rests on."""
         if self.ok:
             return f"{self.model}: {self.examples} examples agree (worst relative error " \
                    f"{max(self.worst.values(), default=0.0):.1e}) in {self.seconds:.1f} s"
-        arg_names = registry.get(self.model).arg_names if self.model in registry.models() else ("x", "y")
-        lines = [f"{self.model}: DISAGREEMENT after {self.examples_to_failure} examples "
-                 f"({self.examples} run with shrinking); minimal case:"]
-        lines += ["  " + line for line in self.case.describe(arg_names).splitlines()]
-        if self.error:
+        if self.verdict == "usage":
+            return (f"{self.model}: USAGE ERROR at example {self.examples_to_failure} (not a "
+                    f"disagreement; nothing was shrunk): {self.error}")
+        where = (f"pinned example {self.pinned} (tried as written, not shrunk):" if self.pinned is not None
+                 else f"minimal case ({self.examples} examples run with shrinking):")
+        if self.verdict == "contract":
+            which = "" if self.pinned is None else f" (pinned example {self.pinned})"
+            lines = self._case_lines(f"{self.model}: CONTRACT BROKEN at example {self.examples_to_failure}"
+                                     f"{which}: {self.error}; the input as it was before the call:")
+            return "\n".join(lines)
+        title = "CRASH" if self.verdict == "crash" else "DISAGREEMENT"
+        lines = self._case_lines(f"{self.model}: {title} after {self.examples_to_failure} examples; {where}")
+        if self.verdict == "crash":
             lines.append(f"  raised: {self.error}")
         else:
+            lines.append("  " + self.report.describe())
             against, worst = self.report.worst()
-            lines.append(f"  against {against}: {worst.describe()}")
             comparison = self.report.autograd if against == "autograd" else self.report.numeric
             lines += [f"    also {r.describe()}" for r in comparison.failures() if r.key != worst.key]
         return "\n".join(lines)
 
 
+def _check_verify_arguments(manual, max_examples, seed, profile, dtype):
+    if manual is not None and not callable(manual):
+        raise TypeError(f"manual must be the function to check, fn(params, *args, **options) "
+                        f"-> (loss, grads); got {type(manual).__name__}")
+    for name, value in (("max_examples", max_examples), ("seed", seed)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            raise TypeError(f"{name} must be None or an int; got {type(value).__name__}")
+    if max_examples is not None and max_examples < 1:
+        raise ValueError(f"max_examples must be >= 1; got {max_examples}")
+    if profile is not None:
+        try:
+            settings.get_profile(profile)
+        except Exception:
+            raise ValueError(f"profile must be one of {', '.join(profiles.PROFILES)} (or a Hypothesis "
+                             f"profile you registered); got {profile!r}") from None
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+    return dtype
+
+
 def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
-           input_grads=None, numeric=True, dtype=np.float64, progress=None):
+           input_grads=None, numeric=True, dtype=np.float64, progress=None, supports=None,
+           conventions=None):
     """Run the model's Hypothesis strategy and compare every drawn case with autograd.
 
     Inputs: model (a registered name or :class:`Model`); manual: a function with the
     signature of ``manual.<model>.loss_and_grads`` to check instead of ours;
-    max_examples, seed, profile ("ci", "dev", "thorough"; default: the loaded profile);
-    dtype: float64 or float32 for every drawn array (tolerances follow the dtype);
-    progress: called with the number of examples run so far.
-    Returns: :class:`VerifyResult`; on a disagreement it holds the shrunk minimal case.
+    max_examples, seed; profile: "ci", "dev", "thorough" (default: ``CROSSCHECK_PROFILE``,
+    else "ci" under ``CI``, else "dev"; see :mod:`crosscheck.profiles`: no deadline, no
+    health check for slow code); dtype: float64 or float32 for every drawn array
+    (tolerances follow the dtype); progress: called with the number of examples run so
+    far; supports: what the checked function supports (options and sizes, see
+    :mod:`crosscheck.supports`): cases are drawn inside it, and pinned examples outside it
+    are skipped; conventions: how the checked function differs from ours in names and
+    layouts (see :mod:`crosscheck.conventions`): each case is converted before the call and
+    the gradients back after it.
+    Returns: :class:`VerifyResult`; on a disagreement or crash it holds the shrunk minimal case.
     """
     spec = registry.get(model)
+    dtype = _check_verify_arguments(manual, max_examples, seed, profile, dtype)
+    cases = spec.cases(dtype=dtype.type)
+    pinned = spec.examples if dtype == np.float64 else ()   # pinned cases are float64
+    if supports is not None:
+        from crosscheck import supports as declared
+        allowed = declared.validate(spec, supports)
+        cases = spec.cases(dtype=dtype.type, supports=allowed)
+        pinned = tuple(case for case in pinned if declared.allows(case, allowed))
+    if conventions is not None:
+        from crosscheck import conventions as declared_conventions
+        manual = declared_conventions.wrap(manual, conventions, spec)
     state = {"examples": 0, "first_failure": None, "worst": {}, "fd": 0, "worst_fd": 0.0}
 
     def body(case):
@@ -174,9 +286,13 @@ def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
             progress(state["examples"])
         try:
             report = check_case(spec, case, manual=manual, input_grads=input_grads, numeric=numeric)
+        except contracts.UsageError as exc:
+            raise _Stop("usage", case, str(exc), case) from None
+        except contracts.ContractError as exc:
+            raise _Stop("contract", exc.case or case, str(exc), case) from None
         except Exception as exc:  # the checked function raised: that is a finding too
             state["first_failure"] = state["first_failure"] or state["examples"]
-            raise Disagreement(case, error=f"{type(exc).__name__}: {exc}") from exc
+            raise Disagreement(case, error=_crash_text(exc)) from exc
         if not report.ok:
             state["first_failure"] = state["first_failure"] or state["examples"]
             raise Disagreement(case, report)
@@ -186,24 +302,46 @@ def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
             state["fd"] += 1
             state["worst_fd"] = max([state["worst_fd"]] + [r.max_rel_error for r in report.numeric.reports.values()])
 
-    base = settings.get_profile(profile) if profile is not None else settings()
+    base = settings.get_profile(profile or profiles.default_profile())
     overrides = dict(verbosity=Verbosity.quiet, database=None, report_multiple_bugs=False)
     if max_examples is not None:
         overrides["max_examples"] = max_examples
-    test = given(spec.cases(dtype=np.dtype(dtype).type))(body)
-    pinned = spec.examples if np.dtype(dtype) == np.float64 else ()  # pinned cases are float64
+    test = given(cases)(body)
     for case in reversed(pinned):
         test = example(case)(test)
     test = settings(base, **overrides)(test)
     if seed is not None:
         test = hypothesis_seed(seed)(test)
+
+    def which_pinned(case):
+        return next((i for i, c in enumerate(pinned) if c is case), None)
+
     start = time.perf_counter()
     try:
         test()
+    except _Stop as stop:
+        return VerifyResult(spec.name, False, state["examples"], state["examples"], state["worst"],
+                            time.perf_counter() - start, stop.case, None, stop.message,
+                            state["fd"], state["worst_fd"], stop.verdict, which_pinned(stop.drawn))
     except Disagreement as found:
         return VerifyResult(spec.name, False, state["examples"], state["first_failure"],
                             state["worst"], time.perf_counter() - start,
-                            found.case, found.report, found.error, state["fd"], state["worst_fd"])
+                            found.case, found.report, found.error, state["fd"], state["worst_fd"],
+                            "crash" if found.error else "disagree", which_pinned(found.case))
     return VerifyResult(spec.name, True, state["examples"], None, state["worst"],
                         time.perf_counter() - start, numeric_examples=state["fd"],
                         worst_numeric=state["worst_fd"])
+
+
+def assert_verified(model, *, manual=None, **options):
+    """:func:`verify`, as one line of a pytest test in your own suite: raise
+    ``AssertionError`` with :meth:`VerifyResult.summary` unless everything agrees.
+
+    ``options`` are :func:`verify`'s (``supports``, ``max_examples``, ``dtype``, ...); the
+    profile follows ``CROSSCHECK_PROFILE`` and ``CI`` like everywhere else. Returns the
+    :class:`VerifyResult`.
+    """
+    result = verify(model, manual=manual, **options)
+    if not result.ok:
+        raise AssertionError(result.summary())
+    return result

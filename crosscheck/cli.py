@@ -1,12 +1,19 @@
 """The ``crosscheck`` command.
 
-    crosscheck run [MODEL ...] [--examples N] [--seed S] [--profile ci|dev|thorough] [--json PATH]
-                   [--manual MODULE:FUNCTION]
+    crosscheck run [MODEL ...] [--model MODULE:OBJECT ...] [--examples N] [--seed S]
+                   [--profile ci|dev|thorough] [--json PATH] [--manual MODULE:FUNCTION]
     crosscheck zoo [NAME ...] [--examples N] [--seed S] [--profile ci|dev|thorough] [--json PATH]
-    crosscheck list [--markdown]
+    crosscheck list [MODEL ...] [--model MODULE:OBJECT ...] [--markdown]
+
+``--model pkg.module:OBJECT`` imports OBJECT (a :class:`crosscheck.Model`, or a
+zero-argument callable returning one) with the current directory on the path, registers
+it and runs or lists it: alone, or after the MODELs named (none named and no ``--model``:
+every registered layer and model).
 
 Exit status: 0 when everything agrees (for ``zoo``: every bug is caught), 1 on any
-disagreement (for ``zoo``: any bug missed), 2 on a usage error.
+disagreement, crash or contract violation (for ``zoo``: any bug missed), 2 on a usage
+error (a bad argument, a ``--model`` or ``--manual`` that cannot be imported, or a check
+that ``verify`` reports as misused), printed as one line.
 """
 import argparse
 import importlib
@@ -30,19 +37,30 @@ def _parser():
     commands.required = True
     run = commands.add_parser("run", help="verify layers and models and print a report")
     run.add_argument("models", nargs="*", metavar="MODEL",
-                     help="layers and models to verify (default: all; see 'crosscheck list')")
+                     help="layers and models to verify (default: all, or only the --model ones; "
+                          "see 'crosscheck list')")
+    _add_model_option(run, "verify")
     _add_run_options(run)
     run.add_argument("--manual", metavar="MODULE:FUNCTION",
                      help="check this function (signature of manual.<model>.loss_and_grads) "
-                          "instead of the library's own; needs exactly one MODEL")
+                          "instead of the library's own; needs exactly one model")
     run.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     zoo = commands.add_parser("zoo", help="run the cross-check on the gallery of buggy gradients")
     zoo.add_argument("bugs", nargs="*", metavar="NAME", help="bugs to hunt (default: all)")
     _add_run_options(zoo)
     zoo.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     listing = commands.add_parser("list", help="list the registered layers and models and their options")
+    listing.add_argument("models", nargs="*", metavar="MODEL",
+                         help="layers and models to list (default: all, or only the --model ones)")
+    _add_model_option(listing, "list")
     listing.add_argument("--markdown", action="store_true", help="as the Markdown table of the README")
     return parser
+
+
+def _add_model_option(parser, verb):
+    parser.add_argument("--model", action="append", default=[], metavar="MODULE:OBJECT",
+                        help=f"import your own crosscheck.Model (or a zero-argument callable returning "
+                             f"one) from MODULE, register it and {verb} it; may be repeated")
 
 
 def _add_run_options(parser):
@@ -92,7 +110,8 @@ def result_json(result):
 
 
 def _print_result(result, out):
-    verdict = "agree" if result.ok else "DISAGREE"
+    verdict = {"agree": "agree", "disagree": "DISAGREE", "crash": "CRASH",
+               "contract": "CONTRACT BROKEN", "usage": "USAGE ERROR"}[result.verdict]
     model = crosscheck.get(result.model)
     print(f"\n{result.model} ({model.kind}): {model.description}", file=out)
     print(f"  {result.examples} examples, {result.seconds:.1f} s: {verdict}", file=out)
@@ -102,36 +121,83 @@ def _print_result(result, out):
             print(f"  {key:<8} {err:.1e}", file=out)
     if result.numeric_examples:
         print(f"  finite differences on {result.numeric_examples} small smooth examples: "
-              f"autograd within {result.worst_numeric:.1e} of them", file=out)
+              f"yours within {result.worst_numeric:.1e} of them", file=out)
     if not result.ok:
         print("  " + result.summary().replace("\n", "\n  "), file=out)
 
 
-def load_function(spec):
-    """Import ``MODULE:FUNCTION`` (the current directory is on the path, as for ``python -m``)."""
+def _one_line(exc):
+    """``Type: message`` of an exception, on one line."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def load_object(spec, option="--manual", what="FUNCTION"):
+    """Import ``MODULE:NAME`` and return the object, the current directory on the path (as
+    for ``python -m``). Anything that goes wrong (no such module, a syntax error or an
+    exception while importing, no such attribute) is a :class:`UsageError` of one line."""
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
-        raise UsageError(f"--manual must look like MODULE:FUNCTION; got {spec!r}")
+        raise UsageError(f"{option} must look like MODULE:{what}; got {spec!r}")
     if "" not in sys.path:
         sys.path.insert(0, "")
     try:
-        fn = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise UsageError(f"cannot load --manual {spec!r}: {exc}") from exc
+        module = importlib.import_module(module_name)
+    except (Exception, SystemExit) as exc:  # the user's module: any failure is theirs to fix
+        raise UsageError(f"cannot import {option} {spec!r}: {_one_line(exc)}") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise UsageError(f"cannot load {option} {spec!r}: module {module_name!r} has no "
+                         f"attribute {attr!r}") from None
+
+
+def load_function(spec):
+    """The function of ``--manual MODULE:FUNCTION`` (see :func:`load_object`)."""
+    fn = load_object(spec)
     if not callable(fn):
-        raise UsageError(f"--manual {spec!r} is not callable")
+        raise UsageError(f"--manual {spec!r} is of type {type(fn).__name__}, not a function")
     return fn
 
 
-def run(args, out=sys.stdout):
-    names = args.models or crosscheck.models()
+def load_model(spec):
+    """The :class:`crosscheck.Model` of ``--model MODULE:OBJECT``, registered: OBJECT is a
+    Model or a zero-argument callable returning one. Every failure is a :class:`UsageError`."""
+    obj = load_object(spec, "--model", "OBJECT")
+    if not isinstance(obj, crosscheck.Model) and callable(obj):
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise UsageError(f"--model {spec!r}: calling it with no arguments raised "
+                             f"{_one_line(exc)}") from exc
+        if not isinstance(obj, crosscheck.Model):
+            raise UsageError(f"--model {spec!r} returned a value of type {type(obj).__name__}, "
+                             f"not a crosscheck.Model")
+    elif not isinstance(obj, crosscheck.Model):
+        raise UsageError(f"--model {spec!r} is of type {type(obj).__name__}, not a crosscheck.Model or "
+                         f"a zero-argument callable returning one")
+    try:
+        return crosscheck.register(obj)
+    except ValueError as exc:
+        raise UsageError(f"--model {spec!r}: {exc}") from exc
+
+
+def selected(args):
+    """The names to run or list: each ``--model`` imported and registered; the MODELs named,
+    then the ``--model`` ones; with neither, every registered layer and model."""
+    own = [load_model(spec).name for spec in args.model]
+    names = list(dict.fromkeys([*args.models, *own])) or crosscheck.models()
     for name in names:
         if name not in crosscheck.models():
             raise UsageError(f"unknown model {name!r}; known: {', '.join(crosscheck.models())}")
+    return names
+
+
+def run(args, out=sys.stdout):
+    names = selected(args)
     manual_fn = None
     if args.manual:
         if len(names) != 1:
-            raise UsageError("--manual checks one function: name exactly one MODEL")
+            raise UsageError("--manual checks one function: name exactly one MODEL or --model")
         manual_fn = load_function(args.manual)
     if args.examples is not None and args.examples < 1:
         raise UsageError(f"--examples must be >= 1; got {args.examples}")
@@ -145,6 +211,8 @@ def run(args, out=sys.stdout):
         result = crosscheck.verify(name, manual=manual_fn, max_examples=args.examples,
                                    seed=args.seed, progress=progress)
         progress.done()
+        if getattr(result, "verdict", None) == "usage":
+            raise UsageError(f"{name}: {result.error or result.summary()}")
         _print_result(result, out)
         results.append(result)
     ok = all(r.ok for r in results)
@@ -162,10 +230,10 @@ def _options_text(model):
     return "; ".join(f"{option}: {', '.join(map(str, values))}" for option, values in model.options.items())
 
 
-def markdown_table():
-    """The registered layers and models as a Markdown table (the README's)."""
+def markdown_table(names=None):
+    """The registered layers and models (default: all) as a Markdown table (the README's)."""
     rows = ["| name | kind | what it is | checked with | options |", "|---|---|---|---|---|"]
-    for name in crosscheck.models():
+    for name in names or crosscheck.models():
         model = crosscheck.get(name)
         checked = ("`backward` for a drawn upstream gradient `" + ", ".join(model.arg_names[1:]) + "`"
                    if model.kind == "layer" else "`loss_and_grads` on a drawn loss")
@@ -175,11 +243,12 @@ def markdown_table():
 
 
 def list_models(args, out=sys.stdout):
+    chosen = selected(args)
     if args.markdown:
-        print(markdown_table(), file=out)
+        print(markdown_table(chosen), file=out)
         return 0
     for kind in ("layer", "model"):
-        names = crosscheck.models(kind)
+        names = [name for name in chosen if crosscheck.get(name).kind == kind]
         if names:
             print(f"{kind}s:", file=out)
         for name in names:

@@ -14,6 +14,10 @@ entry by a sizeable fraction of the array's scale. Defaults, by the dtype compar
 - float32: rtol 1e-3 (eps = 1.2e-7 with the same amplification is about 1e-4).
 - atol: 1e-12 (float64) or 1e-5 (float32), a floor for arrays whose true value is 0 and
   that one side computes as rounding noise; the strategies' gradients are O(1e-3..1e3).
+
+The relative error reported is ``max|g - r| / max(max|r|, atol / rtol)``: the error in
+units of the reference's scale, never infinite (an all-zero reference is measured against
+the tolerance's floor). Complex values fail: gradients of real parameters are real.
 """
 from typing import NamedTuple, Optional
 
@@ -29,7 +33,7 @@ class KeyReport(NamedTuple):
     ok: bool
     shape: tuple
     max_abs_error: float
-    max_rel_error: float      # max_abs_error / max|reference|
+    max_rel_error: float      # max_abs_error / max(max|reference|, atol / rtol)
     index: Optional[tuple]    # where the largest absolute error occurs
     value: float              # the checked gradient there
     reference: float          # the reference there
@@ -76,6 +80,11 @@ def compare_arrays(key, got, ref, *, rtol=None, atol=None):
     if got.shape != ref.shape:
         return KeyReport(key, False, ref.shape, nan, nan, None, nan, nan,
                          f"shape {got.shape} where the reference has shape {ref.shape}")
+    complex_side = "value" if got.dtype.kind == "c" else "reference" if ref.dtype.kind == "c" else None
+    if complex_side is not None:
+        return KeyReport(key, False, ref.shape, nan, nan, None, nan, nan,
+                         f"the {complex_side} is complex ({got.dtype if complex_side == 'value' else ref.dtype}); "
+                         f"gradients of real parameters are real")
     if not (np.all(np.isfinite(got)) and np.all(np.isfinite(ref))):
         side = "value" if not np.all(np.isfinite(got)) else "reference"
         return KeyReport(key, False, ref.shape, nan, nan, None, nan, nan,
@@ -89,7 +98,10 @@ def compare_arrays(key, got, ref, *, rtol=None, atol=None):
     index = tuple(int(i) for i in np.unravel_index(flat, err.shape))
     scale = float(np.max(np.abs(ref)))
     max_abs = float(err.flat[flat])
-    rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
+    # in units of the reference's scale, the tolerance's floor atol / rtol being the
+    # smallest scale: finite where the reference is all zeros, and <= about rtol when ok
+    unit = max(scale, atol / rtol if rtol > 0 else 0.0)
+    rel = max_abs / unit if unit > 0 else (0.0 if max_abs == 0 else float("inf"))
     ok = max_abs <= atol + rtol * scale
     return KeyReport(key, bool(ok), ref.shape, max_abs, rel, index,
                      float(got.flat[flat]), float(ref.flat[flat]))

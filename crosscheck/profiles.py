@@ -19,7 +19,8 @@ PROFILES = ("ci", "dev", "thorough")
 ENV_VAR = "CROSSCHECK_PROFILE"
 
 _common = dict(deadline=None, print_blob=True,
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                     HealthCheck.large_base_example])
 settings.register_profile("ci", derandomize=True, max_examples=60, database=None, **_common)
 settings.register_profile("dev", max_examples=100, **_common)
 settings.register_profile("thorough", max_examples=2000, **_common)

@@ -1,12 +1,14 @@
 """The ``crosscheck`` command, run as a subprocess as a user would."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import crosscheck_cli
+import crosscheck
+from tests.helpers import crosscheck_cli, run_module
 
 
 def test_list_shows_layers_and_models_and_options():
@@ -66,3 +68,100 @@ def test_console_script_and_module_agree():
         pytest.skip("the console script is not installed next to this interpreter")
     done = subprocess.run([str(script), "list"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout == crosscheck_cli("list").stdout
+
+
+# --- your own model: --model MODULE:OBJECT -------------------------------------------------
+
+USER_MODEL = "tests.crosscheck.user_model"
+
+
+def test_run_model_checks_your_model_alone(tmp_path):
+    out = tmp_path / "report.json"
+    done = crosscheck_cli("run", "--model", f"{USER_MODEL}:LINREG", "--examples", "15", "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "linreg (model): linear regression" in done.stdout and "all layers and models agree" in done.stdout
+    (mine,) = json.loads(out.read_text())["models"]
+    assert mine["model"] == "linreg" and mine["ok"]
+    assert set(mine["worst_relative_error"]) == {"loss", "w", "b"}      # no dx: it cannot return one
+
+
+def test_run_model_goes_after_the_named_models_and_takes_a_callable(tmp_path):
+    out = tmp_path / "report.json"
+    done = crosscheck_cli("run", "linear", "--model", f"{USER_MODEL}:make_linreg", "--examples", "5",
+                          "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [m["model"] for m in json.loads(out.read_text())["models"]] == ["linear", "linreg-made"]
+
+
+def test_run_model_with_manual_finds_the_bug_in_your_function():
+    done = crosscheck_cli("run", "--model", f"{USER_MODEL}:LINREG",
+                          "--manual", f"{USER_MODEL}:loss_and_grads_wrong_b", "--examples", "20")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "linreg (model)" in done.stdout and "DISAGREE" in done.stdout
+    assert "against autograd: b at index" in done.stdout
+
+
+def test_list_model_lists_your_model_alone():
+    done = crosscheck_cli("list", "--model", f"{USER_MODEL}:LINREG")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "models:", "  linreg: linear regression x @ w + b, mean squared error, optionally truncated",
+        "    truncate: None, 1, 2, ..."]
+    table = crosscheck_cli("list", "--markdown", "mlp", "--model", f"{USER_MODEL}:LINREG").stdout.splitlines()
+    assert [row.split("|")[1].strip() for row in table[2:]] == ["`mlp`", "`linreg`"]
+
+
+def _importable(tmp_path, **modules):
+    """Modules ``{name: source}`` written to ``tmp_path``, and the environment that puts
+    them on the path."""
+    for name, source in modules.items():
+        (tmp_path / f"{name}.py").write_text(source)
+    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    return {"CROSSCHECK_PROFILE": "ci", "PYTHONPATH": path}
+
+
+MODEL_FAILURES = [
+    (("--model", "nosuchmodule:LINREG"), "cannot import --model 'nosuchmodule:LINREG': "
+                                         "ModuleNotFoundError: No module named 'nosuchmodule'"),
+    (("--model", f"{USER_MODEL}:NOSUCH"), f"module '{USER_MODEL}' has no attribute 'NOSUCH'"),
+    (("--model", f"{USER_MODEL}:DESCRIPTION"),
+     "is of type str, not a crosscheck.Model or a zero-argument callable"),
+    (("--model", f"{USER_MODEL}:loss_and_grads"), "calling it with no arguments raised TypeError"),
+    (("--model", USER_MODEL), "--model must look like MODULE:OBJECT"),
+    (("--model", "broken:LINREG"), "cannot import --model 'broken:LINREG': SyntaxError: "),
+    (("--model", "raising:LINREG"), "cannot import --model 'raising:LINREG': RuntimeError: no data here"),
+]
+MANUAL_FAILURES = [
+    (("mlp", "--manual", "broken:fn"), "cannot import --manual 'broken:fn': SyntaxError: "),
+    (("mlp", "--manual", "raising:fn"), "cannot import --manual 'raising:fn': RuntimeError: no data here"),
+]
+IMPORT_FAILURES = ([("run", *failure) for failure in MODEL_FAILURES + MANUAL_FAILURES]
+                   + [("list", *failure) for failure in MODEL_FAILURES])
+
+
+@pytest.mark.parametrize("command, args, message", IMPORT_FAILURES,
+                         ids=[" ".join((command, *args)) for command, args, _ in IMPORT_FAILURES])
+def test_an_import_failure_is_a_usage_error_of_one_line(tmp_path, command, args, message):
+    env = _importable(tmp_path, broken="def fn(:\n    pass\n", raising="raise RuntimeError('no data here')\n")
+    done = run_module("crosscheck", command, *args, env=env, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("crosscheck: error: ") and message in done.stderr
+
+
+def test_a_built_in_name_from_model_is_a_usage_error(tmp_path):
+    source = f"from {USER_MODEL} import LINREG\nCLASH = LINREG._replace(name='mlp')\n"
+    env = _importable(tmp_path, clash=source)
+    done = run_module("crosscheck", "run", "--model", "clash:CLASH", env=env, timeout=120)
+    assert done.returncode == 2 and done.stderr.strip() == (
+        "crosscheck: error: --model 'clash:CLASH': 'mlp' is a built-in model; pass replace=True to "
+        "replace it, or give your model another name")
+
+
+@pytest.mark.skipif("verdict" not in crosscheck.VerifyResult._fields,
+                    reason="VerifyResult has no verdict yet")
+def test_a_function_verify_calls_misused_exits_2():
+    done = crosscheck_cli("run", "--model", f"{USER_MODEL}:LINREG", "--manual", f"{USER_MODEL}:loss",
+                          "--examples", "5")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("crosscheck: error: linreg: the checked function must return (loss, grads)")
