@@ -13,7 +13,8 @@ from crosscheck.registry import Case, Model, get, models, register
 from crosscheck.numeric import check_numeric, numeric_grad
 from crosscheck.check import CaseReport, VerifyResult, assert_verified, check, check_case, verify
 from crosscheck import catalog  # noqa: F401  (registers the built-in models)
+from crosscheck.fd_layers import verify_layer
 
 __all__ = ["Case", "CaseReport", "Comparison", "KeyReport", "Model", "VerifyResult", "assert_verified", "check",
            "check_case", "check_numeric", "compare", "get", "models", "numeric_grad",
-           "register", "verify"]
+           "register", "verify", "verify_layer"]

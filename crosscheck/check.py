@@ -267,7 +267,9 @@ def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
     Returns: :class:`VerifyResult`; on a disagreement or crash it holds the shrunk minimal case.
     """
     spec = registry.get(model)
-    dtype = _check_verify_arguments(manual, max_examples, seed, profile, dtype)
+    # with conventions, manual may be a (forward, backward) pair or a factory: wrap checks it
+    dtype = _check_verify_arguments(manual if conventions is None else None, max_examples, seed,
+                                    profile, dtype)
     cases = spec.cases(dtype=dtype.type)
     pinned = spec.examples if dtype == np.float64 else ()   # pinned cases are float64
     if supports is not None:

@@ -4,6 +4,13 @@ Values are bounded and finite, never NaN or subnormal (autograd's derivative rul
 wrong at subnormals), and every element of an array is drawn on its own
 (``fill=nothing()``), so that matrices are not mostly one repeated value: a missing
 transpose needs a non-symmetric matrix to show.
+
+Every strategy takes ``supports``: None (draw everything) or a dict normalized by
+:func:`crosscheck.supports.validate` (the options, sizes and input kinds a checked function
+supports), and then draws only what it allows, by construction (``sampled_from`` of the
+allowed values, integer ranges), never by filtering. The sizes a strategy draws, and so
+the sizes ``supports`` may narrow, are its ``sizes`` attribute: ``{name: (min, max)}``;
+its ``flags`` attribute names the yes/no keys it honours (``one_hot``).
 """
 import numpy as np
 from hypothesis import strategies as st
@@ -18,6 +25,31 @@ from crosscheck.registry import Case
 WEIGHT_BOUND = 1.0
 INPUT_BOUND = 2.0
 
+# Magnitudes beyond the ordinary. A model's output layer (its weights and bias) and its MSE
+# targets are drawn element by element at one of three magnitudes: ordinary ([-1, 1] for
+# weights, [-2, 2] for targets) half the time, else 30 or 1000 times that, each a quarter
+# of the time, with either sign and at least half that size (elements drawn within
+# [-1000, 1000] would often be zeros or tiny: Hypothesis likes them). That gives logits
+# in the hundreds and parameter gradients well above 5, which code that clips its
+# gradients (min-char-rnn's np.clip(d, -5, 5)) gets wrong, and, from a tanh state of
+# 0.71 against one weight of 1000, |logit| > 709, where exp(logit) overflows (a softmax
+# without the max shift). Drawn per element, not per case, because Hypothesis spends most
+# of a run on small changes to earlier cases: a single per-case choice of scale stays as
+# it was, while every changed element can take a magnitude of its own. A layer's backward
+# pass is linear in its upstream gradient, so there a per-case scale of dout does as well
+# (:func:`output_scales`). Every loss is stable at any finite logit, so correct code still
+# agrees in float32 (max 3e38) within crosscheck.compare's relative tolerances; the
+# largest magnitude stays at 1000 because central finite differences of a softmax near a
+# tie lose about 5e-12 * (largest output weight)**2 relative: 5e-6 at 1000, under their 1e-5.
+OUTPUT_MAGNITUDES = (30.0, 1000.0)
+OUTPUT_WEIGHT_MAGNITUDES = (30.0,)
+OUTPUT_BIAS_MAGNITUDES = (1500.0,)
+
+
+def output_scales():
+    """A per-case scale s: 1 half the time, else one of :data:`OUTPUT_MAGNITUDES`."""
+    return st.just(1.0) | st.sampled_from(OUTPUT_MAGNITUDES)
+
 
 def floats(bound, dtype=np.float64):
     """Finite, non-subnormal floats in [-bound, bound] representable in ``dtype``."""
@@ -31,8 +63,20 @@ def float_arrays(shape, bound, dtype=np.float64):
     return arrays(dtype, shape, elements=floats(bound, dtype), fill=st.nothing())
 
 
+def magnitude_arrays(shape, bound, dtype=np.float64, magnitudes=OUTPUT_MAGNITUDES):
+    """Arrays of ``shape`` whose every element is drawn on its own: from [-bound, bound],
+    or, with either sign, from [m * bound / 2, m * bound] for one m of ``magnitudes``
+    (each choice equally likely)."""
+    width = np.dtype(dtype).itemsize * 8
+    large = [st.floats(m * bound / 2, m * bound, allow_subnormal=False, width=width)
+             for m in magnitudes]
+    large = [band | band.map(lambda v: -v) for band in large]
+    return arrays(dtype, shape, elements=st.one_of([floats(bound, dtype)] + large), fill=st.nothing())
+
+
 def targets(loss, out_shape, dtype=np.float64):
-    """Targets that fit ``loss`` for network output of ``out_shape`` (see modelspec.check_target)."""
+    """Targets that fit ``loss`` for network output of ``out_shape`` (see modelspec.check_target);
+    MSE targets at :func:`magnitude_arrays` around [-2, 2]."""
     if loss == "cross_entropy":
         return arrays(np.int64, out_shape[:-1], elements=st.integers(0, out_shape[-1] - 1),
                       fill=st.nothing())
@@ -40,107 +84,191 @@ def targets(loss, out_shape, dtype=np.float64):
         return arrays(dtype, out_shape, elements=st.floats(0, 1, allow_subnormal=False,
                                                            width=np.dtype(dtype).itemsize * 8),
                       fill=st.nothing())
-    return float_arrays(out_shape, INPUT_BOUND, dtype)
+    return magnitude_arrays(out_shape, INPUT_BOUND, dtype)
 
 
+# --------------------------------------------------------------------------- supports
+
+def _allowed(supports, key, default):
+    """What ``supports`` allows for ``key``: ``default`` when it says nothing about it."""
+    return default if supports is None or key not in supports else supports[key]
+
+
+def _choice(supports, key, values):
+    """One of the ``values`` of option ``key`` that ``supports`` allows."""
+    return st.sampled_from(_allowed(supports, key, values))
+
+
+def _size(supports, key, sizes):
+    """An int in the range of ``key``: ``sizes[key]``, or what ``supports`` narrows it to."""
+    low, high = _allowed(supports, key, sizes[key])
+    return st.integers(low, high)
+
+
+def _given(supports, key):
+    """Whether an optional array (``h0``, ``dh_last``) is given: True, False or either."""
+    allowed = _allowed(supports, key, "either")
+    return st.booleans() if allowed == "either" else st.just(allowed)
+
+
+def _declares(sizes, flags=()):
+    """Mark a strategy with the sizes and flags that ``supports`` may restrict."""
+    def mark(strategy):
+        strategy.sizes, strategy.flags = sizes, flags
+        return strategy
+    return mark
+
+
+# --------------------------------------------------------------------------- strategies
+
+MLP_SIZES = dict(batch=(1, 8), depth=(0, 4), n_in=(1, 8), hidden=(1, 8), n_out=(1, 8))
+
+
+@_declares(MLP_SIZES)
 @st.composite
-def mlp_cases(draw, dtype=np.float64, max_depth=4, max_width=8, max_batch=8):
-    """MLP cases: 0..max_depth hidden layers, widths and batch 1..8, every loss,
-    activation and reduction."""
-    depth = draw(st.integers(0, max_depth))
-    sizes = draw(st.lists(st.integers(1, max_width), min_size=depth + 2, max_size=depth + 2))
-    batch = draw(st.integers(1, max_batch))
-    options = dict(loss=draw(st.sampled_from(modelspec.LOSSES)),
-                   activation=draw(st.sampled_from(modelspec.mlp.ACTIVATIONS)),
-                   reduction=draw(st.sampled_from(modelspec.REDUCTIONS)))
+def mlp_cases(draw, dtype=np.float64, supports=None):
+    """MLP cases: 0-4 hidden layers (``depth``), n_in, every hidden width and n_out 1-8,
+    batch 1-8, every loss, activation and reduction; the output layer's W and b (and MSE
+    targets) from :func:`magnitude_arrays`. x ``(batch, n_in)``."""
+    depth = draw(_size(supports, "depth", MLP_SIZES))
+    sizes = [draw(_size(supports, "n_in", MLP_SIZES))]
+    sizes += draw(st.lists(_size(supports, "hidden", MLP_SIZES), min_size=depth, max_size=depth))
+    sizes.append(draw(_size(supports, "n_out", MLP_SIZES)))
+    batch = draw(_size(supports, "batch", MLP_SIZES))
+    options = dict(loss=draw(_choice(supports, "loss", modelspec.LOSSES)),
+                   activation=draw(_choice(supports, "activation", modelspec.mlp.ACTIVATIONS)),
+                   reduction=draw(_choice(supports, "reduction", modelspec.REDUCTIONS)))
     params = {}
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        params[f"W{i}"] = draw(float_arrays((fan_in, fan_out), WEIGHT_BOUND, dtype))
-        params[f"b{i}"] = draw(float_arrays((fan_out,), WEIGHT_BOUND, dtype))
+        if i < depth:
+            params[f"W{i}"] = draw(float_arrays((fan_in, fan_out), WEIGHT_BOUND, dtype))
+            params[f"b{i}"] = draw(float_arrays((fan_out,), WEIGHT_BOUND, dtype))
+        else:                                           # the output layer
+            params[f"W{i}"] = draw(magnitude_arrays((fan_in, fan_out), WEIGHT_BOUND, dtype,
+                                                    OUTPUT_WEIGHT_MAGNITUDES))
+            params[f"b{i}"] = draw(magnitude_arrays((fan_out,), WEIGHT_BOUND, dtype,
+                                                    OUTPUT_BIAS_MAGNITUDES))
     x = draw(float_arrays((batch, sizes[0]), INPUT_BOUND, dtype))
     y = draw(targets(options["loss"], (batch, sizes[-1]), dtype))
     return Case(params, (x, y), options)
 
 
+LINEAR_SIZES = dict(leading_axes=(1, 3), batch=(1, 4), n_in=(1, 8), n_out=(1, 8))
+
+
+@_declares(LINEAR_SIZES)
 @st.composite
-def linear_cases(draw, dtype=np.float64, max_lead=3, max_size=4, max_width=8):
-    """Linear layer cases: 1 to 3 leading axes of 1-4 (the batch first), n_in and n_out
-    1-8, and an upstream gradient dout of the output's shape."""
-    lead = tuple(draw(st.lists(st.integers(1, max_size), min_size=1, max_size=max_lead)))
-    n_in, n_out = draw(st.integers(1, max_width)), draw(st.integers(1, max_width))
+def linear_cases(draw, dtype=np.float64, supports=None):
+    """Linear layer cases: 1 to 3 leading axes (``leading_axes``), the first the batch
+    (1-4), the others 1-4; n_in and n_out 1-8; an upstream gradient dout of the output's
+    shape at a drawn :func:`output_scales`."""
+    axes = draw(_size(supports, "leading_axes", LINEAR_SIZES))
+    lead = (draw(_size(supports, "batch", LINEAR_SIZES)),)
+    lead += tuple(draw(st.lists(st.integers(1, 4), min_size=axes - 1, max_size=axes - 1)))
+    n_in, n_out = draw(_size(supports, "n_in", LINEAR_SIZES)), draw(_size(supports, "n_out", LINEAR_SIZES))
     params = {"W": draw(float_arrays((n_in, n_out), WEIGHT_BOUND, dtype)),
               "b": draw(float_arrays((n_out,), WEIGHT_BOUND, dtype))}
     x = draw(float_arrays(lead + (n_in,), INPUT_BOUND, dtype))
-    dout = draw(float_arrays(lead + (n_out,), INPUT_BOUND, dtype))
+    dout = draw(float_arrays(lead + (n_out,), INPUT_BOUND * draw(output_scales()), dtype))
     return Case(params, (x, dout), {})
 
 
-def _truncations(steps):
+def _truncations(steps, supports):
     # four regimes, each drawn a quarter of the time: full BPTT, a window shorter than T
-    # (the gradient is cut inside the sequence; 1 when T = 1), exactly T (h_0 held
-    # constant) and longer than T (full BPTT again)
-    return (st.none() | st.integers(1, max(1, steps - 1)) | st.just(steps)
-            | st.integers(steps + 1, steps + 2))
+    # (the gradient is cut inside the sequence: 2 .. T-1, so that some carry is cut, or 1
+    # when T <= 2), exactly T (h_0 held constant) and longer than T (full BPTT again); or
+    # one of the windows supports allows
+    allowed = _allowed(supports, "truncate", "any")
+    if allowed != "any":
+        return st.sampled_from(allowed)
+    shorter = st.integers(2, steps - 1) if steps > 2 else st.just(1)
+    return st.none() | shorter | st.just(steps) | st.integers(steps + 1, steps + 2)
 
 
-def _recurrent_part(draw, dtype, max_batch, max_time, max_in, max_hidden):
-    """What the recurrent layer and the RNN share: ``(params, x, options)`` with
-    Wxh, Whh, bh, x real or one-hot, activation, truncate and (half the time) h0.
+RECURRENT_SIZES = dict(batch=(1, 6), time=(1, 10), n_in=(1, 5), hidden=(1, 6))
+
+
+def _recurrent_shape(draw, supports, sizes):
+    """The recurrent part's sizes, ``{name: int}`` for every key of ``sizes``, and whether
+    x is one-hot and h0 given; drawn before any array, like every discrete choice (Hypothesis
+    fills the choices drawn late in a large case with their simplest values more often)."""
+    shape = {key: draw(_size(supports, key, sizes)) for key in sizes}
+    shape["one_hot"] = _allowed(supports, "one_hot", False) or draw(st.booleans())
+    shape["h0"] = draw(_given(supports, "h0"))
+    return shape
+
+
+def _recurrent_arrays(draw, dtype, shape):
+    """What the recurrent layer and the RNN share: ``(params, x, h0)`` with Wxh, Whh, bh,
+    x real or one-hot tokens and h0 (or None) for the sizes of ``shape``.
 
     n_in and H are drawn independently, so Wxh is mostly non-square, and every element
     of Whh is drawn on its own, so it is almost never symmetric: a missing transpose
     changes the result.
     """
-    batch, steps = draw(st.integers(1, max_batch)), draw(st.integers(1, max_time))
-    n_in, hidden = draw(st.integers(1, max_in)), draw(st.integers(1, max_hidden))
-    options = dict(truncate=draw(_truncations(steps)),
-                   activation=draw(st.sampled_from(modelspec.recurrent.ACTIVATIONS)))
+    batch, steps, n_in, hidden = (shape[k] for k in ("batch", "time", "n_in", "hidden"))
     params = {"Wxh": draw(float_arrays((n_in, hidden), WEIGHT_BOUND, dtype)),
               # |Whh| <= 1/sqrt(H) keeps a ReLU recurrence from growing faster than about
               # sqrt(H) per step, so ten steps stay far from overflow in float32
               "Whh": draw(float_arrays((hidden, hidden), WEIGHT_BOUND / np.sqrt(hidden), dtype)),
               "bh": draw(float_arrays((hidden,), WEIGHT_BOUND, dtype))}
-    if draw(st.booleans()):
+    if shape["one_hot"]:
         tokens = draw(arrays(np.int64, (batch, steps), elements=st.integers(0, n_in - 1),
                              fill=st.nothing()))
         x = np.eye(n_in, dtype=dtype)[tokens]
     else:
         x = draw(float_arrays((batch, steps, n_in), INPUT_BOUND, dtype))
-    if draw(st.booleans()):
-        options["h0"] = draw(float_arrays((batch, hidden), WEIGHT_BOUND, dtype))
-    return params, x, options
+    h0 = draw(float_arrays((batch, hidden), WEIGHT_BOUND, dtype)) if shape["h0"] else None
+    return params, x, h0
 
 
+@_declares(RECURRENT_SIZES, flags=("one_hot",))
 @st.composite
-def recurrent_cases(draw, dtype=np.float64, max_batch=6, max_time=10, max_in=5, max_hidden=6):
-    """Recurrent layer cases: the RNN's shapes, activations, truncations and h0, with an
+def recurrent_cases(draw, dtype=np.float64, supports=None):
+    """Recurrent layer cases: batch 1-6, time 1-10, n_in 1-5, H 1-6, both activations,
+    truncate None or 1 .. time + 2, with and without h0, x real or one-hot, and an
     upstream gradient at every state (dout ``(batch, time, H)``), at the last state only
-    (``dh_last``, dout None: what a many-to-one head sends), or both."""
-    params, x, options = _recurrent_part(draw, dtype, max_batch, max_time, max_in, max_hidden)
-    batch, steps, _ = x.shape
-    hidden = params["Whh"].shape[0]
-    where = draw(st.sampled_from(("every", "last", "both")))
-    dout = None if where == "last" else draw(float_arrays((batch, steps, hidden), INPUT_BOUND, dtype))
+    (``dh_last``, dout None: what a many-to-one head sends), or both; upstream gradients
+    at a drawn :func:`output_scales`."""
+    shape = _recurrent_shape(draw, supports, RECURRENT_SIZES)
+    options = dict(truncate=draw(_truncations(shape["time"], supports)),
+                   activation=draw(_choice(supports, "activation", modelspec.recurrent.ACTIVATIONS)))
+    where = draw(st.sampled_from({"either": ("every", "last", "both"), True: ("last", "both"),
+                                  False: ("every",)}[_allowed(supports, "dh_last", "either")]))
+    bound = INPUT_BOUND * draw(output_scales())
+    params, x, h0 = _recurrent_arrays(draw, dtype, shape)
+    if h0 is not None:
+        options["h0"] = h0
+    batch, hidden = shape["batch"], shape["hidden"]
+    dout = None if where == "last" else draw(float_arrays((batch, shape["time"], hidden), bound, dtype))
     if where != "every":
-        options["dh_last"] = draw(float_arrays((batch, hidden), INPUT_BOUND, dtype))
+        options["dh_last"] = draw(float_arrays((batch, hidden), bound, dtype))
     return Case(params, (x, dout), options)
 
 
+RNN_SIZES = dict(RECURRENT_SIZES, n_out=(1, 3))
+
+
+@_declares(RNN_SIZES, flags=("one_hot",))
 @st.composite
-def rnn_cases(draw, dtype=np.float64, max_batch=6, max_time=10, max_in=5, max_hidden=6, max_out=3):
+def rnn_cases(draw, dtype=np.float64, supports=None):
     """RNN cases: batch 1-6, time 1-10, n_in 1-5, H 1-6, n_out 1-3; both outputs, every
     loss, both reductions and activations; truncate None or 1 .. time + 2; with and
-    without h0; x real or one-hot tokens (the seeds' encoding); see :func:`_recurrent_part`.
+    without h0; x real or one-hot tokens (the seeds' encoding); Wy, by (and MSE targets)
+    from :func:`magnitude_arrays`; see :func:`_recurrent_arrays`.
     """
-    params, x, part = _recurrent_part(draw, dtype, max_batch, max_time, max_in, max_hidden)
-    batch, steps, _ = x.shape
-    hidden, n_out = params["Whh"].shape[0], draw(st.integers(1, max_out))
-    options = dict(loss=draw(st.sampled_from(modelspec.LOSSES)),
-                   output=draw(st.sampled_from(modelspec.rnn.OUTPUTS)),
-                   truncate=part.pop("truncate"),
-                   reduction=draw(st.sampled_from(modelspec.REDUCTIONS)), **part)
-    params["Wy"] = draw(float_arrays((hidden, n_out), WEIGHT_BOUND, dtype))
-    params["by"] = draw(float_arrays((n_out,), WEIGHT_BOUND, dtype))
-    out_shape = (batch, n_out) if options["output"] == "last" else (batch, steps, n_out)
+    shape = _recurrent_shape(draw, supports, RNN_SIZES)
+    options = dict(loss=draw(_choice(supports, "loss", modelspec.LOSSES)),
+                   output=draw(_choice(supports, "output", modelspec.rnn.OUTPUTS)),
+                   truncate=draw(_truncations(shape["time"], supports)),
+                   reduction=draw(_choice(supports, "reduction", modelspec.REDUCTIONS)),
+                   activation=draw(_choice(supports, "activation", modelspec.recurrent.ACTIVATIONS)))
+    params, x, h0 = _recurrent_arrays(draw, dtype, shape)
+    if h0 is not None:
+        options["h0"] = h0
+    n_out = shape["n_out"]
+    params["Wy"] = draw(magnitude_arrays((shape["hidden"], n_out), WEIGHT_BOUND, dtype, OUTPUT_WEIGHT_MAGNITUDES))
+    params["by"] = draw(magnitude_arrays((n_out,), WEIGHT_BOUND, dtype, OUTPUT_BIAS_MAGNITUDES))
+    out_shape = (shape["batch"], n_out) if options["output"] == "last" else x.shape[:2] + (n_out,)
     y = draw(targets(options["loss"], out_shape, dtype))
     return Case(params, (x, y), options)

@@ -75,12 +75,17 @@ def _softmax_no_shift_loss(which, logits, y, reduction):
     return value, (p - _onehot(y, logits.shape[-1])) * _scale(y.shape, reduction)
 
 
+def _softmax_over_batch_axis(z, y, reduction):
+    """Softmax normalised over axis 0; shifted by that axis's maximum, so that the axis is
+    its one mistake (no overflow at large logits)."""
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return (e / e.sum(axis=0, keepdims=True) - _onehot(y, z.shape[-1])) * _scale(y.shape, reduction)
+
+
 LOSS_BUGS = {
     "ce_missing_minus_one": _loss_with(
         "cross_entropy", lambda z, y, r: softmax(z) * _scale(y.shape, r)),
-    "softmax_over_batch_axis": _loss_with(
-        "cross_entropy", lambda z, y, r: (np.exp(z) / np.exp(z).sum(axis=0, keepdims=True)
-                                          - _onehot(y, z.shape[-1])) * _scale(y.shape, r)),
+    "softmax_over_batch_axis": _loss_with("cross_entropy", _softmax_over_batch_axis),
     "mse_missing_factor_2": _loss_with("mse", lambda z, y, r: (z - y) * _scale(z.shape, r)),
     "mse_missing_mean": _loss_with("mse", lambda z, y, r: 2 * (z - y)),
     "bce_mean_over_batch_only": _loss_with(
@@ -145,8 +150,7 @@ BUGS = [
         "dby = y_true - yt (and dWy from it): the output layer's gradient has the wrong sign",
         "seed 004", _wrong_sign_output_layer, RNN),
     Bug("softmax_without_max_shift", RNN,
-        "exp(z) / sum(exp(z)) overflows for logits > 709: NaN loss and gradient "
-        "(caught by the pinned large-logit RNN example)",
+        "exp(z) / sum(exp(z)) overflows for logits > 709: NaN loss and gradient",
         "seed 004", _rnn_bug(loss=_softmax_no_shift_loss), "losses"),
     # classic: RNN
     Bug("rnn_dropped_tanh_derivative", RNN,
@@ -176,6 +180,10 @@ BUGS = [
     Bug("rnn_dh0_zero", RNN,
         "the gradient for a given h0 is returned as zeros (h0 treated as a constant)",
         "classic", _rnn_bug(dh0_zero=True), RNN),
+    Bug("rnn_gradient_clipping", RNN,
+        "min-char-rnn's np.clip(d, -5, 5, out=d) on every parameter gradient inside the "
+        "backward pass: wrong wherever an entry exceeds 5",
+        "classic", _rnn_bug(clip=5.0), RNN),
     # classic: MLP
     Bug("mlp_dropped_relu_derivative", MLP,
         "the ReLU derivative (a > 0) is left out of the backward pass",
@@ -193,6 +201,10 @@ BUGS = [
     Bug("mlp_dx_through_activation", MLP,
         "dx multiplied by an activation derivative of x, though the input has no activation",
         "classic", _mlp_bug(dact_at_input=True), MLP),
+    Bug("mlp_gradient_clipping", MLP,
+        "every parameter gradient clipped to [-5, 5] inside the backward pass "
+        "(min-char-rnn's habit): wrong wherever an entry exceeds 5",
+        "classic", _mlp_bug(clip=5.0), MLP),
     # classic: losses (through the MLP)
     Bug("ce_missing_minus_one", MLP,
         "softmax cross-entropy gradient softmax(z) without the -1 at the label",

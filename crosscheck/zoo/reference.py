@@ -5,12 +5,21 @@ plain way (layer by layer; one loss term at a time carried back through time), w
 step that a bug may change behind a hook (:class:`MLPHooks`, :class:`RNNHooks`). With the
 default hooks (none swapped) they are correct: they pass the cross-check like ``manual/``.
 """
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
 import modelspec
 from manual.losses import loss_and_grad, sigmoid
+
+
+def _clipped(grads, clip):
+    """min-char-rnn's ``for d in [dWxh, ...]: np.clip(d, -5, 5, out=d)`` with 5 = ``clip``
+    (no clipping when None)."""
+    if clip is not None:
+        for d in grads.values():
+            np.clip(d, -clip, clip, out=d)
+    return grads
 
 
 # --------------------------------------------------------------------------- MLP
@@ -27,12 +36,14 @@ def _mlp_dact(activation, a, z):
 class MLPHooks(NamedTuple):
     """The pieces a bug may swap. loss: like ``loss_and_grad``; dact(activation, a, z);
     dW(a_in, g) and db(g): one layer's weight and bias gradients; dact_at_input: also
-    multiply dx by an activation derivative (there is none at the input)."""
+    multiply dx by an activation derivative (there is none at the input); clip: every
+    parameter gradient clipped to [-clip, clip] before it is returned."""
     loss: Callable = loss_and_grad
     dact: Callable = _mlp_dact
     dW: Callable = lambda a_in, g: a_in.T @ g
     db: Callable = lambda g: g.sum(axis=0)
     dact_at_input: bool = False
+    clip: Optional[float] = None
 
 
 def mlp_reference(params, x, y, *, loss, activation="relu", reduction="mean",
@@ -59,7 +70,7 @@ def mlp_reference(params, x, y, *, loss, activation="relu", reduction="mean",
             g = g * hooks.dact(activation, inputs[i], zs[i])
         elif hooks.dact_at_input:
             g = g * _mlp_dact(activation, inputs[0], None)
-    grads = {k: grads[k] for k in params}
+    grads = _clipped({k: grads[k] for k in params}, hooks.clip)
     return (value, grads, {"x": g}) if return_input_grads else (value, grads)
 
 
@@ -88,7 +99,8 @@ class RNNHooks(NamedTuple):
     step's cache step t reads; dact(activation, h, z); h_prev(hs, t): the state dWhh
     pairs with step t; db(dz); carry(dz, Whh): gradient at h_{t-1}; lr: Whh updated by
     ``lr * dWhh_t`` inside the loop, before the carry; dx_recurrent: dx includes the
-    gradient carried from later steps; dh0_zero: dh0 returned as zeros.
+    gradient carried from later steps; dh0_zero: dh0 returned as zeros; clip: every
+    parameter gradient clipped to [-clip, clip] before it is returned.
     """
     loss: Callable = loss_and_grad
     logits_from_z: bool = False
@@ -103,6 +115,7 @@ class RNNHooks(NamedTuple):
     lr: float = 0.0
     dx_recurrent: bool = True
     dh0_zero: bool = False
+    clip: Optional[float] = None
 
 
 def rnn_reference(params, x, y, *, loss, output="last", truncate=None, reduction="mean",
@@ -153,6 +166,7 @@ def rnn_reference(params, x, y, *, loss, output="last", truncate=None, reduction
             dh = hooks.carry(dz, Whh_now)
         if reaches_h0:
             dh0 += dh
+    grads = _clipped(grads, hooks.clip)
     if not return_input_grads:
         return value, grads
     in_grads = {"x": dxs.transpose(1, 0, 2)}

@@ -25,7 +25,42 @@ def test_bug_is_caught(bug):
 # The bugs left to the drawn cases: each shows on about a third of them or more (a smooth
 # activation, cross-entropy, batch > 1, BCE), so 60 examples find it with a wide margin.
 FOUND_BY_DRAWS = {"mlp_derivative_from_preactivation", "mlp_dx_through_activation",
-                  "ce_missing_minus_one", "softmax_over_batch_axis", "bce_wrong_sign"}
+                  "ce_missing_minus_one", "softmax_over_batch_axis", "bce_wrong_sign",
+                  "mlp_gradient_clipping"}
+
+# Bugs that only large numbers show: gradients above 5 (clipping inside backward, as
+# min-char-rnn does) and logits beyond 709 (a softmax without the max shift). The drawn
+# cases must find them on their own, pinned examples aside.
+NEEDS_LARGE_NUMBERS = ("rnn_gradient_clipping", "mlp_gradient_clipping", "softmax_without_max_shift")
+
+
+def _examples_to_catch(bug, seed, max_examples=60):
+    """How many drawn cases (no pinned ones, no shrinking) it takes to catch ``bug``; None
+    if ``max_examples`` do not."""
+    from hypothesis import Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+    model = crosscheck.get(bug.model)
+    seen = []
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=max_examples, phases=[Phase.generate], database=None, deadline=None)
+    @given(model.cases())
+    def draw(case):
+        seen.append(case)
+        report = crosscheck.check_case(model, case, manual=bug.fn, input_grads=True, numeric=False)
+        assert report.ok
+
+    try:
+        draw()
+    except AssertionError:
+        return len(seen)
+    return None
+
+
+@pytest.mark.parametrize("name", NEEDS_LARGE_NUMBERS)
+def test_drawn_cases_alone_find_the_bugs_of_large_numbers(name):
+    counts = [_examples_to_catch(zoo.BY_NAME[name], seed) for seed in range(5)]
+    assert None not in counts, f"{name}: examples to catch it, by seed: {counts}"
 
 
 @pytest.mark.parametrize("bug", [b for b in zoo.BUGS if b.name not in FOUND_BY_DRAWS],
