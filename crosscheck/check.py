@@ -12,6 +12,7 @@ reported at once with the input as it was before the call).
 import numbers
 import time
 import traceback
+import warnings
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -248,38 +249,56 @@ def _check_verify_arguments(manual, max_examples, seed, profile, dtype):
     return dtype
 
 
+def merged_into_supports(supports, old_name, old_value, where="verify"):
+    """``supports`` with a deprecated argument that now lives in it merged in (a
+    DeprecationWarning); a key given in both is a TypeError."""
+    if old_value is None:
+        return supports
+    if not isinstance(old_value, dict):
+        raise TypeError(f"{old_name} must be a dict; got {type(old_value).__name__}")
+    both = sorted(set(old_value) & set(supports or {}), key=str)
+    if both:
+        raise TypeError(f"supports and the deprecated {old_name} both give {both}; pass supports= only")
+    warnings.warn(f"{where}({old_name}=...) is deprecated and will be removed; put its keys in "
+                  "supports=, the one argument for what your code supports and how it is written",
+                  DeprecationWarning, stacklevel=3)
+    return {**(supports or {}), **old_value}
+
+
 def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
            input_grads=None, numeric=True, dtype=np.float64, progress=None, supports=None,
            conventions=None):
     """Run the model's Hypothesis strategy and compare every drawn case with autograd.
 
     Inputs: model (a registered name or :class:`Model`); manual: a function with the
-    signature of ``manual.<model>.loss_and_grads`` to check instead of ours;
-    max_examples, seed; profile: "ci", "dev", "thorough" (default: ``CROSSCHECK_PROFILE``,
-    else "ci" under ``CI``, else "dev"; see :mod:`crosscheck.profiles`: no deadline, no
-    health check for slow code); dtype: float64 or float32 for every drawn array
-    (tolerances follow the dtype); progress: called with the number of examples run so
-    far; supports: what the checked function supports (options and sizes, see
-    :mod:`crosscheck.supports`): cases are drawn inside it, and pinned examples outside it
-    are skipped; conventions: how the checked function differs from ours in names and
-    layouts (see :mod:`crosscheck.conventions`): each case is converted before the call and
-    the gradients back after it.
+    signature of ``manual.<model>.loss_and_grads`` to check instead of ours (or, with
+    ``supports`` naming another style, what that style takes); max_examples, seed;
+    profile: "ci", "dev", "thorough" (default: ``CROSSCHECK_PROFILE``, else "ci" under
+    ``CI``, else "dev"; see :mod:`crosscheck.profiles`: no deadline, no health check for
+    slow code); dtype: float64 or float32 for every drawn array (tolerances follow the
+    dtype); progress: called with the number of examples run so far; supports: one dict
+    saying what the checked function supports (options and sizes: cases are drawn inside
+    it, and pinned examples outside it are skipped) and how it is written (names,
+    layouts, call style: each case is converted before the call and the gradients back
+    after it); see :mod:`crosscheck.supports`. conventions: deprecated, the same keys as
+    ``supports``, merged into it.
     Returns: :class:`VerifyResult`; on a disagreement or crash it holds the shrunk minimal case.
     """
     spec = registry.get(model)
+    supports = merged_into_supports(supports, "conventions", conventions)
+    from crosscheck import supports as declared
+    allowed, conv = declared.declare(spec, supports)
     # with conventions, manual may be a (forward, backward) pair or a factory: wrap checks it
-    dtype = _check_verify_arguments(manual if conventions is None else None, max_examples, seed,
+    dtype = _check_verify_arguments(manual if conv is None else None, max_examples, seed,
                                     profile, dtype)
-    cases = spec.cases(dtype=dtype.type)
+    cases = spec.cases(dtype=dtype.type)                      # a user's factory may take only dtype
     pinned = spec.examples if dtype == np.float64 else ()   # pinned cases are float64
-    if supports is not None:
-        from crosscheck import supports as declared
-        allowed = declared.validate(spec, supports)
+    if allowed is not None:
         cases = spec.cases(dtype=dtype.type, supports=allowed)
         pinned = tuple(case for case in pinned if declared.allows(case, allowed))
-    if conventions is not None:
+    if conv is not None:
         from crosscheck import conventions as declared_conventions
-        manual = declared_conventions.wrap(manual, conventions, spec)
+        manual = declared_conventions.wrap(manual, conv, spec)
     state = {"examples": 0, "first_failure": None, "worst": {}, "fd": 0, "worst_fd": 0.0}
 
     def body(case):

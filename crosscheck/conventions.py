@@ -1,19 +1,21 @@
 """Check backprop as its author wrote it: declare how the function differs from ours.
 
-``crosscheck.verify(name, manual=..., conventions={...}, supports={...})`` checks a
-hand-written gradient that follows other conventions than this library's: other parameter
-names, transposed weights, column vectors, token ids instead of one-hot rows, one sequence
-instead of a batch, cs231n's ``forward``/``backward`` functions, a ``lossFun`` reading its
-weights from module globals, or a layer object. :func:`wrap` validates the declaration
-before any case is drawn, then for each drawn case converts the inputs to the user's
+``crosscheck.verify(name, manual=..., supports={...})`` checks a hand-written gradient that
+follows other conventions than this library's: other parameter names, transposed weights,
+column vectors, token ids instead of one-hot rows, one sequence instead of a batch,
+cs231n's ``forward``/``backward`` functions, a ``lossFun`` reading its weights from module
+globals, or a layer object. The keys below are the part of ``supports`` (see
+:mod:`crosscheck.supports`) that says how the function is called; :func:`wrap` validates
+them before any case is drawn, then for each drawn case converts the inputs to the user's
 conventions, calls the user's code and converts what it returns back to ours (gradients
 keyed like our parameters, in our shapes), so that everything else (autograd, finite
 differences, shrinking, the report) is unchanged. The minimal failing case is reported in
-our names and layout.
+our names and layout. What these keys imply about the cases (:func:`implied_supports`) is
+drawn without being said twice.
 
-Keys of ``conventions`` (every key optional but ``call``/``returns`` where a style needs
-them). Keys of ``names``, ``layout`` and ``fixed`` are **our** names; ``call`` and
-``returns`` spell the **user's** names (ours renamed by ``names``), as their code does.
+The keys (every key optional but ``call``/``returns`` where a style needs them). Keys of
+``names``, ``layout`` and ``fixed`` are **our** names; ``call`` and ``returns`` spell the
+**user's** names (ours renamed by ``names``), as their code does.
 
 ``style`` -- how the function is called and what it returns:
 
@@ -60,27 +62,26 @@ transform gives; any other shape is passed on unchanged, so that the comparison 
 
 ``tokens`` -- ``False`` (default): x as drawn (real or one-hot); ``True``: x given as integer
 token ids, ``(batch, time)`` (``(time,)`` for one sequence); ``"list"``: the same as Python
-lists, and cross-entropy targets (integer labels) as lists too. Needs one-hot cases
-(``supports={"one_hot": True}``); there is no gradient for x then.
+lists, and cross-entropy targets (integer labels) as lists too. Cases are then drawn with
+one-hot x; there is no gradient for x.
 
 ``batch`` -- ``"batched"`` (default): the batch axis first, as ours; ``"single"``: one
 sequence, the batch axis (of length 1) removed from every input, output and their
-gradients (``supports={"batch": 1}``).
+gradients (cases of batch 1; an int or a ``(min, max)`` pair for ``batch`` is a size instead).
 
 ``step`` -- (a layer) ``True``: the function is one time step: the case's time axis (axis 1
-of ``x``, ``dout`` and the output, of length 1) is removed (``supports={"time": 1}``).
+of ``x``, ``dout`` and the output, of length 1) is removed (cases of time 1).
 
 ``fixed`` -- ``{our option: value}``: what the user's code implements for an option it does
 not take (``{"activation": "tanh", "truncate": None}``; ``{"h0": None}`` for code that
-always starts from zeros). A case with another value is refused as unsupported (a usage
-error naming it) rather than compared. Every option of a case that the style does not pass
+always starts from zeros). Cases are drawn with that value only (a pinned example with
+another is skipped). Every option of a case that the style does not pass
 (see each style; ``dh_last`` is folded into ``dout``) must be fixed.
 
 ``call``, ``returns``, ``globals``, ``gradients``, ``methods`` -- see the styles.
 
-:func:`implied_supports` gives the ``supports`` a declaration implies (the fixed options,
-``one_hot``, ``batch``, ``time``, ``h0``), to pass to ``verify``, which draws only such
-cases. Bad keys, values and types are a ValueError or TypeError naming the key and what is
+:func:`implied_supports` gives what a declaration implies about the cases (the fixed
+options, ``one_hot``, ``batch``, ``time``, ``h0``); ``verify`` draws only such cases. Bad keys, values and types are a ValueError or TypeError naming the key and what is
 allowed; a declaration that does not fit a case (a name it does not know, a gradient
 ``returns`` does not give) is a :class:`crosscheck.contracts.UsageError`, reported at once.
 """
@@ -150,17 +151,17 @@ def _str_tuple(key, value, allow_none=False):
           and all((item is None and allow_none) or (isinstance(item, str) and item) for item in value))
     if not ok:
         what = "non-empty str or None" if allow_none else "non-empty str"
-        raise TypeError(f"conventions[{key!r}] must be a tuple of {what}; got {value!r}")
+        raise TypeError(f"supports[{key!r}] must be a tuple of {what}; got {value!r}")
     items = [item for item in value if item is not None]
     duplicates = sorted({item for item in items if items.count(item) > 1})
     if duplicates:
-        raise ValueError(f"conventions[{key!r}] names {duplicates} more than once; got {tuple(value)!r}")
+        raise ValueError(f"supports[{key!r}] names {duplicates} more than once; got {tuple(value)!r}")
     return tuple(value)
 
 
 def _str_dict(key, value):
     if not isinstance(value, dict) or not all(isinstance(k, str) and k for k in value):
-        raise TypeError(f"conventions[{key!r}] must be a dict keyed by our names (non-empty str); "
+        raise TypeError(f"supports[{key!r}] must be a dict keyed by our names (non-empty str); "
                         f"got {value!r}")
     return dict(value)
 
@@ -168,16 +169,16 @@ def _str_dict(key, value):
 def _check_transform(name, transform):
     if isinstance(transform, str):
         if transform not in TRANSFORMS:
-            raise ValueError(f"conventions['layout'][{name!r}] must be one of {', '.join(TRANSFORMS)} "
+            raise ValueError(f"supports['layout'][{name!r}] must be one of {', '.join(TRANSFORMS)} "
                              f"or a tuple of axes such as (0, 2, 1); got {transform!r}")
         return transform
     if (isinstance(transform, (tuple, list)) and transform
             and all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in transform)):
         if sorted(transform) != list(range(len(transform))):
-            raise ValueError(f"conventions['layout'][{name!r}]: a tuple of axes must order "
+            raise ValueError(f"supports['layout'][{name!r}]: a tuple of axes must order "
                              f"0 .. {len(transform) - 1} once each; got {tuple(transform)!r}")
         return tuple(int(a) for a in transform)
-    raise TypeError(f"conventions['layout'][{name!r}] must be one of {', '.join(TRANSFORMS)} or a "
+    raise TypeError(f"supports['layout'][{name!r}] must be one of {', '.join(TRANSFORMS)} or a "
                     f"tuple of axes such as (0, 2, 1); got {transform!r}")
 
 
@@ -217,47 +218,47 @@ def validate(conventions, spec=None):
         raise ValueError(f"unknown conventions key(s) {unknown}; the keys are {', '.join(KEYS)}")
     style = conventions.get("style", "loss_and_grads")
     if style not in STYLES:
-        raise ValueError(f"conventions['style'] must be one of {', '.join(STYLES)}; got {style!r}")
+        raise ValueError(f"supports['style'] must be one of {', '.join(STYLES)}; got {style!r}")
     foreign = [k for k in conventions if k not in _STYLE_KEYS[style]]
     if foreign:
         users = {k: [s for s in STYLES if k in _STYLE_KEYS[s]] for k in foreign}
-        raise ValueError("; ".join(f"conventions[{k!r}] applies to style {' or '.join(map(repr, s))} only"
+        raise ValueError("; ".join(f"supports[{k!r}] applies to style {' or '.join(map(repr, s))} only"
                                    for k, s in users.items()) + f", not to {style!r}")
     out = {"style": style}
     if "names" in conventions:
         names = _str_dict("names", conventions["names"])
         if not all(isinstance(v, str) and v for v in names.values()):
-            raise TypeError(f"conventions['names'] maps our names to yours (non-empty str); got {names!r}")
+            raise TypeError(f"supports['names'] maps our names to yours (non-empty str); got {names!r}")
         clash = sorted({v for v in names.values() if list(names.values()).count(v) > 1})
         if clash:
-            raise ValueError(f"conventions['names'] gives two of our names the same name {clash}")
+            raise ValueError(f"supports['names'] gives two of our names the same name {clash}")
         out["names"] = names
         out["inverse"] = {v: k for k, v in names.items()}
     if "layout" in conventions:
         layout = conventions["layout"]
         if isinstance(layout, str):
             if layout not in LAYOUTS:
-                raise ValueError(f"conventions['layout'] must be one of {', '.join(LAYOUTS)} or a dict "
+                raise ValueError(f"supports['layout'] must be one of {', '.join(LAYOUTS)} or a dict "
                                  f"{{our name: transform}}; got {layout!r}")
         elif isinstance(layout, dict):
             layout = {name: _check_transform(name, t) for name, t in _str_dict("layout", layout).items()}
         else:
-            raise TypeError(f"conventions['layout'] must be one of {', '.join(LAYOUTS)} or a dict "
+            raise TypeError(f"supports['layout'] must be one of {', '.join(LAYOUTS)} or a dict "
                             f"{{our name: transform}}; got {type(layout).__name__}")
         out["layout"] = layout
     if "tokens" in conventions:
         tokens = conventions["tokens"]
         if not any(tokens is t or (isinstance(tokens, str) and tokens == t) for t in TOKENS):
-            raise ValueError(f"conventions['tokens'] must be False, True or 'list'; got {tokens!r}")
+            raise ValueError(f"supports['tokens'] must be False, True or 'list'; got {tokens!r}")
         out["tokens"] = tokens
     if "batch" in conventions:
         if conventions["batch"] not in BATCHES:
-            raise ValueError(f"conventions['batch'] must be one of {', '.join(BATCHES)}; "
+            raise ValueError(f"supports['batch'] must be one of {', '.join(BATCHES)}; "
                              f"got {conventions['batch']!r}")
         out["batch"] = conventions["batch"]
     if "step" in conventions:
         if not isinstance(conventions["step"], bool):
-            raise TypeError(f"conventions['step'] must be True or False; got {conventions['step']!r}")
+            raise TypeError(f"supports['step'] must be True or False; got {conventions['step']!r}")
         out["step"] = conventions["step"]
     if "fixed" in conventions:
         out["fixed"] = _str_dict("fixed", conventions["fixed"])
@@ -267,33 +268,33 @@ def validate(conventions, spec=None):
     if style in ("cs231n", "lossFun"):
         missing = [k for k in ("call", "returns") if k not in out]
         if missing:
-            raise ValueError(f"style {style!r} needs conventions {missing}: the order of "
+            raise ValueError(f"style {style!r} needs {' and '.join(f'supports[{k!r}]' for k in missing)}: the order of "
                              f"{'the arguments' if 'call' in missing else 'what it returns'}")
     if "returns" in out:
         _check_returns(style, out["returns"])
     if "globals" in conventions:
         target = conventions["globals"]
         if target is None or isinstance(target, (str, bytes, numbers.Number, dict)):
-            raise TypeError(f"conventions['globals'] must be the module holding the parameters (or "
+            raise TypeError(f"supports['globals'] must be the module holding the parameters (or "
                             f"any object whose attributes they are) or a setter(params); got "
                             f"{type(target).__name__}")
         out["globals"] = target
     if "gradients" in conventions:
         if not isinstance(conventions["gradients"], str) or not conventions["gradients"]:
-            raise TypeError(f"conventions['gradients'] must be the name of the layer's gradient "
+            raise TypeError(f"supports['gradients'] must be the name of the layer's gradient "
                             f"dict attribute (str); got {conventions['gradients']!r}")
         out["gradients"] = conventions["gradients"]
     if "methods" in conventions:
         methods = _str_tuple("methods", conventions["methods"])
         if len(methods) != 2:
-            raise ValueError(f"conventions['methods'] must name two methods, (forward, backward); "
+            raise ValueError(f"supports['methods'] must name two methods, (forward, backward); "
                              f"got {methods!r}")
         out["methods"] = methods
     conv = Conventions(**out)
     both = sorted(set(conv.fixed) & {conv.ours(e) for e in conv.call or ()})
     if both:
-        raise ValueError(f"conventions fixed= and call= both name {both}: an option your code takes "
-                         f"is passed (call=), one it does not take is fixed (fixed=)")
+        raise ValueError(f"supports['fixed'] and supports['call'] both name {both}: an option your code "
+                         f"takes is passed (call), one it does not take is fixed (fixed)")
     if conv.style == "object":             # default: forward(x), backward(dout) -> dx
         conv = conv._replace(call=conv.call or (conv.theirs("x"),),
                              returns=conv.returns or ("d" + conv.theirs("x"),))
@@ -304,14 +305,14 @@ def validate(conventions, spec=None):
 
 def _check_returns(style, returns):
     if style == "lossFun" and "loss" not in returns:
-        raise ValueError(f"conventions['returns'] of style 'lossFun' must name 'loss' where the "
+        raise ValueError(f"supports['returns'] of style 'lossFun' must name 'loss' where the "
                          f"loss is; got {returns!r}")
     if style != "lossFun" and "loss" in returns:
-        raise ValueError(f"conventions['returns'] of style {style!r} lists gradients only (the "
+        raise ValueError(f"supports['returns'] of style {style!r} lists gradients only (the "
                          f"value checked is sum(dout * out)); got {returns!r}")
     bad = [r for r in returns if r is not None and r != "loss" and not (r.startswith("d") and len(r) > 1)]
     if bad:
-        raise ValueError(f"conventions['returns'] entries are 'd<name>' (a gradient), 'loss' or "
+        raise ValueError(f"supports['returns'] entries are 'd<name>' (a gradient), 'loss' or "
                          f"None (ignored); got {bad}")
 
 
@@ -320,16 +321,16 @@ def _check_against(conv, spec):
     parameters are known (its contract's ``KEYS``), every name is one of its."""
     kind = _STYLE_KIND.get(conv.style)
     if kind is not None and spec.kind != kind:
-        raise ValueError(f"conventions['style'] {conv.style!r} is for a {kind}; {spec.name!r} is a "
+        raise ValueError(f"supports['style'] {conv.style!r} is for a {kind}; {spec.name!r} is a "
                          f"{spec.kind}")
     if conv.step and spec.kind != "layer":
-        raise ValueError(f"conventions['step'] is for a layer checked one time step at a time; "
+        raise ValueError(f"supports['step'] is for a layer checked one time step at a time; "
                          f"{spec.name!r} is a {spec.kind}")
     params, inputs, options = _known_names(spec)
     if options:
         bad = sorted(k for k in conv.fixed if k not in options)
         if bad:
-            raise ValueError(f"conventions['fixed'] names {bad}, which are not options of "
+            raise ValueError(f"supports['fixed'] names {bad}, which are not options of "
                              f"{spec.name!r}; its options are {sorted(options)}")
     if params is None:
         return                               # parameters vary (an MLP's depth): checked per case
@@ -338,7 +339,7 @@ def _check_against(conv, spec):
     for key, mapping in (("names", conv.names), ("layout", layout)):
         bad = sorted(k for k in mapping if k not in known)
         if bad:
-            raise ValueError(f"conventions[{key!r}] names {bad}, which {spec.name!r} does not have; "
+            raise ValueError(f"supports[{key!r}] names {bad}, which {spec.name!r} does not have; "
                              f"our names are {sorted(known)}")
     theirs = {conv.theirs(n): n for n in known}
     data = inputs | options
@@ -346,7 +347,7 @@ def _check_against(conv, spec):
         entries = [e for e in (getattr(conv, key) or ()) if e not in (None, "loss")]
         bad = [e for e in entries if (e[1:] if key == "returns" else e) not in theirs]
         if bad:
-            raise ValueError(f"conventions[{key!r}] names {bad}, which are none of "
+            raise ValueError(f"supports[{key!r}] names {bad}, which are none of "
                              f"{sorted(theirs)} (our names, renamed by names=)")
     if conv.style == "loss_and_grads":
         return
@@ -354,22 +355,22 @@ def _check_against(conv, spec):
         bad = [e for e in conv.call if theirs[e] not in data]
         bad += [e for e in conv.returns if e is not None and theirs[e[1:]] not in data]
         if bad:
-            raise ValueError(f"conventions call= and returns= of style 'object' name inputs and their "
+            raise ValueError(f"supports['call'] and ['returns'] of style 'object' name inputs and their "
                              f"gradients only (the parameters live in the layer); got {bad}")
         return
     returned = {e[1:] for e in conv.returns if e not in (None, "loss")}
     missing = sorted(conv.theirs(p) for p in params if conv.theirs(p) not in returned)
     if missing:
-        raise ValueError(f"conventions['returns'] gives no gradient for {missing}: it must list "
+        raise ValueError(f"supports['returns'] gives no gradient for {missing}: it must list "
                          f"'d<name>' for every parameter")
     absent = sorted(conv.theirs(p) for p in params if conv.theirs(p) not in conv.call)
     if conv.style == "cs231n" and absent:
-        raise ValueError(f"conventions['call'] must pass every parameter to forward; {absent} missing")
+        raise ValueError(f"supports['call'] must pass every parameter to forward; {absent} missing")
     if conv.style == "lossFun" and absent and conv.globals is None:
-        raise ValueError(f"conventions['globals'] is needed: parameters {absent} are not in call= "
+        raise ValueError(f"supports['globals'] is needed: parameters {absent} are not in call= "
                          f"and are set on it (the module holding them, or a setter(params))")
     if conv.theirs(spec.arg_names[0]) not in conv.call:
-        raise ValueError(f"conventions['call'] must pass the input {conv.theirs(spec.arg_names[0])!r}; "
+        raise ValueError(f"supports['call'] must pass the input {conv.theirs(spec.arg_names[0])!r}; "
                          f"got {conv.call!r}")
 
 
@@ -438,7 +439,7 @@ def grads_to_ours(grads, params, conv, what="the gradients"):
     and reported, as an unexpected key)."""
     missing = [conv.theirs(k) for k in params if conv.theirs(k) not in grads]
     if missing:
-        raise contracts.UsageError(f"{what} give no gradient for {missing} (conventions: "
+        raise contracts.UsageError(f"{what} give no gradient for {missing} (supports['names']: "
                                    f"{_names_text(conv, params)}); got keys {sorted(grads, key=str)}")
     out = {k: invert(transform_of(conv, k, True), grads[conv.theirs(k)], np.shape(v))
            for k, v in params.items()}
@@ -454,16 +455,15 @@ def _names_text(conv, params):
 def _one_hot_ids(x):
     x = np.asarray(x)
     if not (np.all((x == 0) | (x == 1)) and np.all(x.sum(axis=-1) == 1)):
-        raise NotImplementedError("conventions tokens= gives x as token ids, and this case's x is "
-                                  "not one-hot; draw one-hot x only with supports={'one_hot': True}")
+        raise NotImplementedError("supports['tokens'] gives x as token ids, and this case's x is "
+                                  "not one-hot")
     return np.argmax(x, axis=-1)
 
 
-def _take_axis(name, value, axis, what, supports):
+def _take_axis(name, value, axis, what):
     if np.shape(value)[axis] != 1:
-        raise NotImplementedError(f"conventions {what}: {name} must have length 1 on axis {axis}; "
-                                  f"got shape {np.shape(value)}; draw only such cases with "
-                                  f"supports={supports}")
+        raise NotImplementedError(f"supports {what}: {name} must have length 1 on axis {axis}; "
+                                  f"got shape {np.shape(value)}")
     return np.asarray(value)[(slice(None),) * axis + (0,)]      # a view: in-place changes show
 
 
@@ -474,11 +474,11 @@ def input_to_theirs(name, value, conv, *, time_axis=False):
     if value is None or isinstance(value, (str, numbers.Number)):
         return value                     # an option passed in call=, not an array
     if conv.step and time_axis:
-        value = _take_axis(name, value, 1, "step=True", "{'time': 1}")
+        value = _take_axis(name, value, 1, "{'step': True}")
     if name == "x" and conv.tokens is not False:
         value = _one_hot_ids(value)
     if conv.batch == "single":
-        value = _take_axis(name, value, 0, "batch='single'", "{'batch': 1}")
+        value = _take_axis(name, value, 0, "{'batch': 'single'}")
     value = apply(transform_of(conv, name, False), value)
     if conv.tokens == "list" and np.asarray(value).dtype.kind in "iu":
         value = np.asarray(value).tolist()
@@ -541,11 +541,9 @@ def _split_options(options, conv, spec, upstream, call_inputs, keywords):
     for name, value in options.items():
         if name in conv.fixed:
             if not _same(value, conv.fixed[name]):
-                hint = ("{%r: False}" % name if conv.fixed[name] is None and name in arrays
-                        else "{%r: [%r]}" % (name, conv.fixed[name]))
-                raise NotImplementedError(f"conventions fixed={{{name!r}: {conv.fixed[name]!r}}} (what "
-                                          f"your code implements), and this case has {name}="
-                                          f"{_short(value)}; draw only that with supports={hint}")
+                raise NotImplementedError(f"supports['fixed'] = {{{name!r}: {conv.fixed[name]!r}}} "
+                                          f"(what your code implements), and this case has {name}="
+                                          f"{_short(value)}")
         elif name in upstream and not keywords:
             if value is not None:
                 folded[name] = value
@@ -560,9 +558,8 @@ def _split_options(options, conv, spec, upstream, call_inputs, keywords):
         else:
             raise contracts.UsageError(
                 f"the case has option {name}={_short(value)}, which your {conv.style}-style code "
-                f"does not take: declare what it implements with conventions fixed={{{name!r}: ...}}"
-                + (" or pass it in call=" if conv.style in ("cs231n", "lossFun") else "")
-                + ", and draw only that with supports=")
+                f"does not take: declare what it implements with supports={{'fixed': {{{name!r}: ...}}}}"
+                + (" or pass it in supports['call']" if conv.style in ("cs231n", "lossFun") else ""))
     for name in sorted(set(call_inputs) & arrays - set(options)):
         _not_given(conv, name)
     return positional, keyword, folded
@@ -586,7 +583,7 @@ def _returned(result, names, what):
     if not isinstance(result, (tuple, list)) or len(result) != len(names):
         got = (f"{len(result)} items" if isinstance(result, (tuple, list))
                else f"a {type(result).__name__}")
-        raise contracts.UsageError(f"{what} returned {got}; conventions returns= lists {len(names)}: "
+        raise contracts.UsageError(f"{what} returned {got}; supports['returns'] lists {len(names)}: "
                                    f"{names!r}")
     return {name: item for name, item in zip(names, result) if name is not None}
 
@@ -601,7 +598,7 @@ def _resolve_call(conv, params, known_inputs):
         elif name in known_inputs:
             out.append(("input", name))
         else:
-            raise contracts.UsageError(f"conventions call= names {entry!r}, which is neither a "
+            raise contracts.UsageError(f"supports['call'] names {entry!r}, which is neither a "
                                        f"parameter ({_names_text(conv, params)}) nor an input "
                                        f"({', '.join(conv.theirs(n) for n in sorted(known_inputs))})")
     return out
@@ -613,7 +610,7 @@ def _input_grads(conv, results, inputs, spec, want, what, time_axes=()):
     if not want:
         return {}
     if conv.tokens is not False:
-        raise contracts.UsageError("x is given as token ids (conventions tokens=), so there is no "
+        raise contracts.UsageError("x is given as token ids (supports['tokens']), so there is no "
                                    "gradient for it to compare: leave input_grads off")
     out = {}
     for name in spec.input_grads:
@@ -622,7 +619,7 @@ def _input_grads(conv, results, inputs, spec, want, what, time_axes=()):
         key = "d" + conv.theirs(name)
         if key not in results:
             raise contracts.UsageError(f"input gradients were asked for, and {what} gives no {key!r} "
-                                       f"(conventions returns=); leave input_grads off or return it")
+                                       f"(supports['returns']); leave input_grads off or return it")
         out[name] = input_to_ours(name, results[key], np.shape(inputs[name]), conv,
                                   time_axis=name in time_axes)
     return out
@@ -681,8 +678,8 @@ def _model_fn(manual, conv, spec):
                 for kind, name in _resolve_call(conv, params, data_names | set(positional))]
         rest = {k: v for k, v in theirs_params.items() if k not in conv.call}
         if rest and conv.globals is None:
-            raise contracts.UsageError(f"parameters {sorted(rest)} are not in call= and conventions "
-                                       f"globals= does not say where to set them")
+            raise contracts.UsageError(f"parameters {sorted(rest)} are not in supports['call'] and "
+                                       f"supports['globals'] does not say where to set them")
         result = _Globals(conv.globals)(rest, manual, *args) if rest else manual(*args)
         results = _returned(result, conv.returns, "lossFun")
         loss = results.pop("loss")
@@ -748,7 +745,7 @@ def _layer_fn(manual, conv, spec, value_only=False):
                     for kind, name in _resolve_call(conv, params, data_names | set(positional))]
             result = forward(*args)
             if not isinstance(result, tuple) or len(result) != 2:
-                raise contracts.UsageError(f"forward must return (out, cache) (conventions style "
+                raise contracts.UsageError(f"forward must return (out, cache) (style "
                                            f"'cs231n'); got {_kind(result)}")
             out_theirs, cache = result
 
@@ -806,7 +803,7 @@ def _kind(value):
 
 def _check_manual(manual, conv):
     if manual is None:
-        raise ValueError(f"conventions describe the function you check: pass it as manual= "
+        raise ValueError(f"supports['style'] {conv.style!r} describes the function you check: pass it as manual= "
                          f"({_MANUAL[conv.style]})")
     if conv.style == "cs231n":
         if not (isinstance(manual, (tuple, list)) and len(manual) == 2 and all(map(callable, manual))):
@@ -831,10 +828,11 @@ def wrap(manual, conventions, spec):
 
 
 def implied_supports(conventions):
-    """The ``supports`` (see :mod:`crosscheck.supports`) a declaration implies: each fixed
-    option's one value (``h0`` fixed None: never given), ``h0`` always given when ``call``
-    passes it, ``one_hot`` for ``tokens``, ``batch`` 1 for one sequence, ``time`` 1 for one
-    step. Merge it with what else your code needs: ``{**implied_supports(c), "n_in": (1, 3)}``."""
+    """What a declaration implies about the cases, as keys of ``supports`` (see
+    :mod:`crosscheck.supports`, whose :func:`~crosscheck.supports.declare` adds it): each
+    fixed option's one value (``h0`` fixed None: never given), ``h0`` always given when
+    ``call`` passes it, ``one_hot`` for ``tokens``, ``batch`` 1 for one sequence, ``time`` 1
+    for one step."""
     conv = conventions if isinstance(conventions, Conventions) else validate(conventions)
     supports = {}
     for name, value in conv.fixed.items():

@@ -174,8 +174,8 @@ def layer_cases(params, x, out, sizes):
             raise ValueError("verify_layer checks in float64 only (its reference is finite "
                              f"differences); got dtype {np.dtype(dtype)}")
         if supports is not None:
-            raise ValueError("verify_layer draws what its shapes and sizes= say; narrow sizes= "
-                             "instead of passing supports=")
+            raise ValueError("verify_layer draws what its shapes say; narrow the sizes in "
+                             "its own supports= instead")
         return strategy
     return cases
 
@@ -188,32 +188,54 @@ def _placeholder(params, x, dout, return_input_grads=False, **options):
     raise NotImplementedError
 
 
-def verify_layer(manual, *, params, x, out, sizes=None, conventions=None, name="your layer",
-                 input_grads=True, max_examples=None, seed=None, profile=None):
+def _size_range(symbol, bounds):
+    if isinstance(bounds, numbers.Integral) and not isinstance(bounds, bool):
+        bounds = (bounds, bounds)
+    if (not isinstance(bounds, (tuple, list)) or len(bounds) != 2
+            or not all(isinstance(b, numbers.Integral) and not isinstance(b, bool) for b in bounds)
+            or not 1 <= bounds[0] <= bounds[1]):
+        raise ValueError(f"supports[{symbol!r}] (a size) must be an int >= 1 or (min, max) with "
+                         f"1 <= min <= max; got {bounds!r}")
+    return tuple(int(b) for b in bounds)
+
+
+def verify_layer(manual, *, params, x, out, supports=None, name="your layer",
+                 input_grads=True, max_examples=None, seed=None, profile=None, sizes=None,
+                 conventions=None):
     """Verify a layer's backward against finite differences of its own forward.
 
     manual: the layer as :mod:`crosscheck.conventions`' style takes it; by default style
     ``"cs231n"``, ``(forward, backward)`` with ``forward(x, *params)`` (the parameters in the
     order of ``params``) and ``backward(dout, cache) -> (dx, *dparams)``. params:
     ``{name: shape}``; x, out: the input's and the output's shapes. A shape is a tuple of
-    ints and size names, or a function ``shape(sizes) -> tuple``. sizes: ``{size name: (min,
-    max)}``; a name used in a shape and not given here is drawn from 1 to 4. conventions:
-    a conventions dict (its defaults are the cs231n order above). input_grads: compare dx
-    too. Returns: :class:`crosscheck.VerifyResult` (model ``name``).
+    ints and size names, or a function ``shape(sizes) -> tuple``. supports: one dict, as
+    :func:`crosscheck.verify` takes it: each size name used in a shape, as an int or a
+    ``(min, max)`` range (a name not given is drawn from 1 to 4), and the keys saying how
+    the layer is written (:mod:`crosscheck.conventions`; the defaults are the cs231n order
+    above). input_grads: compare dx too. sizes, conventions: deprecated, merged into
+    supports. Returns: :class:`crosscheck.VerifyResult` (model ``name``).
     """
-    from crosscheck.check import verify
+    from crosscheck.check import merged_into_supports, verify
+    from crosscheck.supports import _is_convention
     if not isinstance(params, dict) or not params or not all(isinstance(k, str) and k for k in params):
         raise TypeError(f"params must be a dict {{name: shape}} with str names; got {params!r}")
     params = {k: _check_shape(f"params[{k!r}]", s) for k, s in params.items()}
     x, out = _check_shape("x", x), _check_shape("out", out)
-    ranges = {symbol: SIZE_RANGE for symbol in _symbols([*params.values(), x, out])}
-    for symbol, bounds in (sizes or {}).items():
-        if (not isinstance(bounds, (tuple, list)) or len(bounds) != 2
-                or not all(isinstance(b, numbers.Integral) and not isinstance(b, bool) for b in bounds)
-                or not 1 <= bounds[0] <= bounds[1]):
-            raise ValueError(f"sizes[{symbol!r}] must be (min, max) with 1 <= min <= max; got {bounds!r}")
-        ranges[symbol] = tuple(bounds)
-    conv = dict(conventions or {})
+    for old_name, old_value in (("sizes", sizes), ("conventions", conventions)):
+        supports = merged_into_supports(supports, old_name, old_value, "verify_layer")
+    if supports is not None and not isinstance(supports, dict):
+        raise TypeError(f"supports must be a dict of sizes and conventions; got {type(supports).__name__}")
+    symbols = _symbols([*params.values(), x, out])
+    ranges = {symbol: SIZE_RANGE for symbol in symbols}
+    conv = {}
+    for key, value in (supports or {}).items():
+        if _is_convention(key, value):
+            conv[key] = value
+        elif key in symbols or any(callable(s) for s in (*params.values(), x, out)):
+            ranges[key] = _size_range(key, value)
+        else:
+            raise ValueError(f"supports has an unknown key {key!r}: not a size of the shapes "
+                             f"({', '.join(symbols) or 'none'}) nor one of {', '.join(declared.KEYS)}")
     if conv.setdefault("style", "cs231n") == "cs231n":
         conv.setdefault("call", ("x", *params))
         conv.setdefault("returns", ("dx", *(f"d{k}" for k in params)))

@@ -25,30 +25,36 @@ from crosscheck.registry import Case
 WEIGHT_BOUND = 1.0
 INPUT_BOUND = 2.0
 
-# Magnitudes beyond the ordinary. A model's output layer (its weights and bias) and its MSE
-# targets are drawn element by element at one of three magnitudes: ordinary ([-1, 1] for
-# weights, [-2, 2] for targets) half the time, else 30 or 1000 times that, each a quarter
-# of the time, with either sign and at least half that size (elements drawn within
-# [-1000, 1000] would often be zeros or tiny: Hypothesis likes them). That gives logits
-# in the hundreds and parameter gradients well above 5, which code that clips its
-# gradients (min-char-rnn's np.clip(d, -5, 5)) gets wrong, and, from a tanh state of
-# 0.71 against one weight of 1000, |logit| > 709, where exp(logit) overflows (a softmax
-# without the max shift). Drawn per element, not per case, because Hypothesis spends most
-# of a run on small changes to earlier cases: a single per-case choice of scale stays as
-# it was, while every changed element can take a magnitude of its own. A layer's backward
-# pass is linear in its upstream gradient, so there a per-case scale of dout does as well
-# (:func:`output_scales`). Every loss is stable at any finite logit, so correct code still
-# agrees in float32 (max 3e38) within crosscheck.compare's relative tolerances; the
-# largest magnitude stays at 1000 because central finite differences of a softmax near a
-# tie lose about 5e-12 * (largest output weight)**2 relative: 5e-6 at 1000, under their 1e-5.
-OUTPUT_MAGNITUDES = (30.0, 1000.0)
-OUTPUT_WEIGHT_MAGNITUDES = (30.0,)
-OUTPUT_BIAS_MAGNITUDES = (1500.0,)
+# Magnitudes beyond the ordinary, so that drawn cases show what only large numbers show:
+# parameter gradients above 5 (code that clips them inside its backward pass, as
+# min-char-rnn does with np.clip(d, -5, 5)) and logits beyond 709, where exp overflows (a
+# softmax without the max shift). A model's output layer and its MSE targets are drawn
+# element by element (:func:`magnitude_arrays`): each element is ordinary ([-1, 1], targets
+# [-2, 2]) or, with either sign, m / 2 to m times that, for each m below equally often:
+# - output weights, m = 100: logits in the hundreds, gradients of everything below up to
+#   100 times larger. Not more: central finite differences lose about 1e-11 * (output
+#   weight)**2 relative near a softmax tie (1e-7 at 100; 1.1e-5 was found at 1000, over
+#   their 1e-5).
+# - output biases, m = 2000: |bias| >= 1000, so a logit usually lies beyond exp's range
+#   (709) whatever the hidden units add (tests/crosscheck/test_strategies.py asserts it is
+#   reached); a bias moves the logits without curvature, so finite differences do not mind it.
+# - MSE targets, m = 30 and 1000.
+# Per element rather than one scale per case, because Hypothesis spends most of a run on
+# small changes to earlier cases: a per-case choice stays as it was, while every changed
+# element can take a magnitude of its own. A layer's backward pass is linear in its upstream
+# gradient, so there one drawn scale per case does as well (:func:`dout_scales`). Every
+# loss is stable at any finite logit, so correct code still agrees in float32 (max 3e38)
+# within crosscheck.compare's tolerances, which are relative to each array's scale.
+OUTPUT_WEIGHT_MAGNITUDES = (100.0,)
+OUTPUT_BIAS_MAGNITUDES = (2000.0,)
+TARGET_MAGNITUDES = (30.0, 1000.0)
+DOUT_SCALES = (30.0, 1000.0)
 
 
-def output_scales():
-    """A per-case scale s: 1 half the time, else one of :data:`OUTPUT_MAGNITUDES`."""
-    return st.just(1.0) | st.sampled_from(OUTPUT_MAGNITUDES)
+def dout_scales():
+    """A layer's upstream gradient scale s, dout in [-2s, 2s]: 1 half the time, else one of
+    :data:`DOUT_SCALES`."""
+    return st.just(1.0) | st.sampled_from(DOUT_SCALES)
 
 
 def floats(bound, dtype=np.float64):
@@ -63,7 +69,7 @@ def float_arrays(shape, bound, dtype=np.float64):
     return arrays(dtype, shape, elements=floats(bound, dtype), fill=st.nothing())
 
 
-def magnitude_arrays(shape, bound, dtype=np.float64, magnitudes=OUTPUT_MAGNITUDES):
+def magnitude_arrays(shape, bound, magnitudes, dtype=np.float64):
     """Arrays of ``shape`` whose every element is drawn on its own: from [-bound, bound],
     or, with either sign, from [m * bound / 2, m * bound] for one m of ``magnitudes``
     (each choice equally likely)."""
@@ -76,7 +82,7 @@ def magnitude_arrays(shape, bound, dtype=np.float64, magnitudes=OUTPUT_MAGNITUDE
 
 def targets(loss, out_shape, dtype=np.float64):
     """Targets that fit ``loss`` for network output of ``out_shape`` (see modelspec.check_target);
-    MSE targets at :func:`magnitude_arrays` around [-2, 2]."""
+    MSE targets from :func:`magnitude_arrays` at :data:`TARGET_MAGNITUDES`."""
     if loss == "cross_entropy":
         return arrays(np.int64, out_shape[:-1], elements=st.integers(0, out_shape[-1] - 1),
                       fill=st.nothing())
@@ -84,7 +90,7 @@ def targets(loss, out_shape, dtype=np.float64):
         return arrays(dtype, out_shape, elements=st.floats(0, 1, allow_subnormal=False,
                                                            width=np.dtype(dtype).itemsize * 8),
                       fill=st.nothing())
-    return magnitude_arrays(out_shape, INPUT_BOUND, dtype)
+    return magnitude_arrays(out_shape, INPUT_BOUND, TARGET_MAGNITUDES, dtype)
 
 
 # --------------------------------------------------------------------------- supports
@@ -144,10 +150,10 @@ def mlp_cases(draw, dtype=np.float64, supports=None):
             params[f"W{i}"] = draw(float_arrays((fan_in, fan_out), WEIGHT_BOUND, dtype))
             params[f"b{i}"] = draw(float_arrays((fan_out,), WEIGHT_BOUND, dtype))
         else:                                           # the output layer
-            params[f"W{i}"] = draw(magnitude_arrays((fan_in, fan_out), WEIGHT_BOUND, dtype,
-                                                    OUTPUT_WEIGHT_MAGNITUDES))
-            params[f"b{i}"] = draw(magnitude_arrays((fan_out,), WEIGHT_BOUND, dtype,
-                                                    OUTPUT_BIAS_MAGNITUDES))
+            params[f"W{i}"] = draw(magnitude_arrays((fan_in, fan_out), WEIGHT_BOUND,
+                                                    OUTPUT_WEIGHT_MAGNITUDES, dtype))
+            params[f"b{i}"] = draw(magnitude_arrays((fan_out,), WEIGHT_BOUND,
+                                                    OUTPUT_BIAS_MAGNITUDES, dtype))
     x = draw(float_arrays((batch, sizes[0]), INPUT_BOUND, dtype))
     y = draw(targets(options["loss"], (batch, sizes[-1]), dtype))
     return Case(params, (x, y), options)
@@ -161,7 +167,7 @@ LINEAR_SIZES = dict(leading_axes=(1, 3), batch=(1, 4), n_in=(1, 8), n_out=(1, 8)
 def linear_cases(draw, dtype=np.float64, supports=None):
     """Linear layer cases: 1 to 3 leading axes (``leading_axes``), the first the batch
     (1-4), the others 1-4; n_in and n_out 1-8; an upstream gradient dout of the output's
-    shape at a drawn :func:`output_scales`."""
+    shape at a drawn :func:`dout_scales`."""
     axes = draw(_size(supports, "leading_axes", LINEAR_SIZES))
     lead = (draw(_size(supports, "batch", LINEAR_SIZES)),)
     lead += tuple(draw(st.lists(st.integers(1, 4), min_size=axes - 1, max_size=axes - 1)))
@@ -169,7 +175,7 @@ def linear_cases(draw, dtype=np.float64, supports=None):
     params = {"W": draw(float_arrays((n_in, n_out), WEIGHT_BOUND, dtype)),
               "b": draw(float_arrays((n_out,), WEIGHT_BOUND, dtype))}
     x = draw(float_arrays(lead + (n_in,), INPUT_BOUND, dtype))
-    dout = draw(float_arrays(lead + (n_out,), INPUT_BOUND * draw(output_scales()), dtype))
+    dout = draw(float_arrays(lead + (n_out,), INPUT_BOUND * draw(dout_scales()), dtype))
     return Case(params, (x, dout), {})
 
 
@@ -229,13 +235,13 @@ def recurrent_cases(draw, dtype=np.float64, supports=None):
     truncate None or 1 .. time + 2, with and without h0, x real or one-hot, and an
     upstream gradient at every state (dout ``(batch, time, H)``), at the last state only
     (``dh_last``, dout None: what a many-to-one head sends), or both; upstream gradients
-    at a drawn :func:`output_scales`."""
+    at a drawn :func:`dout_scales`."""
     shape = _recurrent_shape(draw, supports, RECURRENT_SIZES)
     options = dict(truncate=draw(_truncations(shape["time"], supports)),
                    activation=draw(_choice(supports, "activation", modelspec.recurrent.ACTIVATIONS)))
     where = draw(st.sampled_from({"either": ("every", "last", "both"), True: ("last", "both"),
                                   False: ("every",)}[_allowed(supports, "dh_last", "either")]))
-    bound = INPUT_BOUND * draw(output_scales())
+    bound = INPUT_BOUND * draw(dout_scales())
     params, x, h0 = _recurrent_arrays(draw, dtype, shape)
     if h0 is not None:
         options["h0"] = h0
@@ -263,12 +269,14 @@ def rnn_cases(draw, dtype=np.float64, supports=None):
                    truncate=draw(_truncations(shape["time"], supports)),
                    reduction=draw(_choice(supports, "reduction", modelspec.REDUCTIONS)),
                    activation=draw(_choice(supports, "activation", modelspec.recurrent.ACTIVATIONS)))
+    n_out = shape["n_out"]
+    head = {"Wy": draw(magnitude_arrays((shape["hidden"], n_out), WEIGHT_BOUND,
+                                        OUTPUT_WEIGHT_MAGNITUDES, dtype)),
+            "by": draw(magnitude_arrays((n_out,), WEIGHT_BOUND, OUTPUT_BIAS_MAGNITUDES, dtype))}
     params, x, h0 = _recurrent_arrays(draw, dtype, shape)
+    params.update(head)
     if h0 is not None:
         options["h0"] = h0
-    n_out = shape["n_out"]
-    params["Wy"] = draw(magnitude_arrays((shape["hidden"], n_out), WEIGHT_BOUND, dtype, OUTPUT_WEIGHT_MAGNITUDES))
-    params["by"] = draw(magnitude_arrays((n_out,), WEIGHT_BOUND, dtype, OUTPUT_BIAS_MAGNITUDES))
     out_shape = (shape["batch"], n_out) if options["output"] == "last" else x.shape[:2] + (n_out,)
     y = draw(targets(options["loss"], out_shape, dtype))
     return Case(params, (x, y), options)

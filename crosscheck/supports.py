@@ -1,9 +1,13 @@
-"""What a checked function supports: the options it takes and the sizes it handles.
+"""What a checked function supports, and how it is written: ``verify``'s one ``supports=``.
 
 Hand-written code often covers a subset of what a layer or model allows (only
 ``loss="bce"``, only ``output="last"``, no truncation, no ``h0``, batch 1, short
-sequences, one-hot tokens). ``supports`` says so, as a dict (every key optional; a key
-left out allows everything):
+sequences, one-hot tokens), and is often written in other conventions than ours (other
+names, column vectors, token ids, one sequence, cs231n's layer pairs, a ``lossFun`` with
+module globals, a layer object). One dict says both, every key optional (a key left out
+allows everything and means "as ours"):
+
+What cases to draw:
 
 - each option of the model (``model.options``: ``loss``, ``output``, ``reduction``,
   ``activation``, ...): a list or tuple of allowed values, e.g. ``{"loss": ["bce"]}``;
@@ -16,14 +20,26 @@ left out allows everything):
 - ``one_hot`` (sequence models): True when x may only be one-hot tokens, False (the
   default) for any real x.
 
-:func:`validate` checks such a dict against a model and normalizes it; the model's
-strategy, given the result as ``supports=``, draws only cases within it (by construction);
-:func:`allows` says whether a given case (a pinned example) is within it.
+How the function is called (:mod:`crosscheck.conventions` documents each key): ``style``
+(``"loss_and_grads"``, ``"cs231n"``, ``"lossFun"``, ``"object"``), ``names``, ``layout``,
+``tokens``, ``batch`` (``"single"`` for one sequence; an int or a pair is the size
+above), ``step``, ``fixed``, ``call``, ``returns``, ``globals``, ``gradients``,
+``methods``. These imply cases too: an option ``fixed`` to one value is drawn with that
+value only, ``tokens`` draws one-hot x, ``batch="single"`` batch 1, ``step`` time 1, an
+``h0`` in ``call`` always gives h0 (:func:`crosscheck.conventions.implied_supports`); a
+key given as well must say the same.
+
+:func:`declare` checks such a dict against a model and splits it into the normalized
+restriction (what :func:`validate` returns) and the conventions; the model's strategy,
+given the restriction as ``supports=``, draws only cases within it (by construction);
+:func:`allows` says whether a given case (a pinned example) is within it. Every unknown
+key or value is a TypeError or ValueError naming it, before any case is drawn.
 """
 import numbers
 
 import numpy as np
 
+from crosscheck import conventions
 from crosscheck.registry import Model, get
 
 TRUNCATE = "truncate"
@@ -133,8 +149,9 @@ def validate(model, supports):
     known = keys(model)
     for key in supports:
         if key not in known:
-            raise ValueError(f"supports has an unknown key {key!r} for {model.name}; "
-                             f"allowed keys: {', '.join(known)}")
+            raise ValueError(f"supports has an unknown key {key!r} for {model.name}; allowed "
+                             f"keys: {', '.join(known)} (what cases to draw) and "
+                             f"{', '.join(conventions.KEYS)} (how your code is called)")
     sizes = getattr(model.cases, "sizes", {})
     out = {}
     for key, value in supports.items():
@@ -152,6 +169,40 @@ def validate(model, supports):
             raise TypeError(f"supports[{key!r}] must be True (x only one-hot tokens) or False "
                             f"(any real x); got {value!r}")
     return out
+
+
+def _is_convention(key, value):
+    # "batch" is a convention as "single"/"batched", a size as an int or a pair
+    return key in conventions.KEYS and (key != "batch" or isinstance(value, str))
+
+
+def declare(model, supports):
+    """Check ``supports`` (see the module's docstring) against ``model`` and split it.
+
+    Returns: ``(allowed, conv)``: allowed, the restriction of the cases as
+    :func:`validate` returns it (with what the conventions imply), or None; conv, a
+    :class:`crosscheck.conventions.Conventions`, or None when no key describes how the
+    function is called. Raises TypeError or ValueError naming the key, before any case
+    is drawn.
+    """
+    model = _model(model)
+    if supports is None:
+        return None, None
+    if not isinstance(supports, dict):
+        raise TypeError("supports must be a dict (what your function supports and how it is "
+                        f"called, see crosscheck.supports); got {type(supports).__name__}")
+    called = {k: v for k, v in supports.items() if _is_convention(k, v)}
+    drawn = {k: v for k, v in supports.items() if k not in called}
+    conv = conventions.validate(called, model) if called else None
+    allowed = validate(model, drawn)
+    if conv is not None:
+        implied = validate(model, conventions.implied_supports(conv))
+        for key, value in implied.items():
+            if key in allowed and allowed[key] != value:
+                raise ValueError(f"supports[{key!r}] = {drawn[key]!r} contradicts what the "
+                                 f"conventions given imply for {key!r}: {value!r}; give one")
+        allowed = {**allowed, **implied}
+    return allowed or None, conv
 
 
 # --------------------------------------------------------------------------- allows

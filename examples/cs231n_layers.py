@@ -2,7 +2,7 @@
 and ``*_backward(dout, cache) -> (dx, ..., dparams)``, positional parameters, no dicts.
 
 The layers below are written here in that style (a vanilla RNN step, the RNN over a
-sequence, an affine layer). A few lines of ``conventions`` tell ``crosscheck.verify`` how
+sequence, an affine layer). A few lines of ``supports`` tell ``crosscheck.verify`` how
 they map onto this library's recurrent and linear layers, and it checks them against
 autograd for drawn inputs, parameters and upstream gradients. Then the same with one
 classic bug, the carry to the previous state without ``Wh``'s transpose, which it must catch.
@@ -17,7 +17,6 @@ import sys
 import numpy as np
 
 import crosscheck
-from crosscheck.conventions import implied_supports
 
 
 # ----------------------------------------------------------------- the user's code, as written
@@ -92,32 +91,29 @@ RNN = dict(style="cs231n", names={"Wxh": "Wx", "Whh": "Wh", "bh": "b"},
            call=("x", "h0", "Wx", "Wh", "b"), returns=("dx", "dh0", "dWx", "dWh", "db"),
            fixed={"activation": "tanh", "truncate": None})   # tanh, full BPTT, h0 always given
 STEP = dict(RNN, step=True)                                   # one step: the case's T = 1
-AFFINE = dict(style="cs231n", names={"W": "w"}, call=("x", "w", "b"), returns=("dx", "dw", "db"))
-AFFINE_SUPPORTS = {"leading_axes": 1}        # affine_forward flattens every axis after the batch
+AFFINE = dict(style="cs231n", names={"W": "w"}, call=("x", "w", "b"), returns=("dx", "dw", "db"),
+              leading_axes=1)                 # affine_forward flattens every axis after the batch
 
 
 def checks(bug=False):
-    """``{label: (entry, (forward, backward), conventions, supports)}``: every layer as
-    written, or the two recurrent checks with the bug in the step's backward."""
+    """``{label: (entry, (forward, backward), supports)}``: every layer as written, or the
+    two recurrent checks with the bug in the step's backward."""
     if bug:
-        return {"rnn_step": ("recurrent", (rnn_step_forward, rnn_step_backward_missing_transpose), STEP,
-                             implied_supports(STEP)),
-                "rnn": ("recurrent", (rnn_forward, rnn_backward_missing_transpose), RNN,
-                        implied_supports(RNN))}
-    return {"rnn_step": ("recurrent", (rnn_step_forward, rnn_step_backward), STEP, implied_supports(STEP)),
-            "rnn": ("recurrent", (rnn_forward, rnn_backward), RNN, implied_supports(RNN)),
-            "affine": ("linear", (affine_forward, affine_backward), AFFINE, AFFINE_SUPPORTS)}
+        return {"rnn_step": ("recurrent", (rnn_step_forward, rnn_step_backward_missing_transpose), STEP),
+                "rnn": ("recurrent", (rnn_forward, rnn_backward_missing_transpose), RNN)}
+    return {"rnn_step": ("recurrent", (rnn_step_forward, rnn_step_backward), STEP),
+            "rnn": ("recurrent", (rnn_forward, rnn_backward), RNN),
+            "affine": ("linear", (affine_forward, affine_backward), AFFINE)}
 
 
 def run(bug=False, max_examples=50, seed=0, verbose=True, labels=None, **options):
     """Verify every layer (or those of ``labels``; input gradients included; ``options`` go to
     ``verify``); return ``{label: VerifyResult}``."""
     results = {}
-    for label, (entry, manual, conventions, supports) in checks(bug).items():
+    for label, (entry, manual, supports) in checks(bug).items():
         if labels is not None and label not in labels:
             continue
-        results[label] = crosscheck.verify(entry, manual=manual, conventions=conventions,
-                                           supports=supports, input_grads=True,
+        results[label] = crosscheck.verify(entry, manual=manual, supports=supports, input_grads=True,
                                            max_examples=max_examples, seed=seed, **options)
         if verbose:
             print(f"{'with the bug' if bug else 'as written'}: {label}: {results[label].summary()}")

@@ -5,7 +5,7 @@ The recurrent layer below is written here in the manner of numpy-ml's layers: a 
 ``params`` and ``gradients`` are dicts, ``forward(X) -> Y`` and ``backward(dLdY) -> dX``, weights
 stored ``(n_out, n_in)`` as PyTorch does (``W_ih`` is our ``Wxh.T``), arrays
 ``(n_ex, n_features, n_t)`` with time last, and every sequence starting from the zero state.
-A few lines of ``conventions`` tell ``crosscheck.verify`` how it maps onto this library's
+A few lines of ``supports`` tell ``crosscheck.verify`` how it maps onto this library's
 recurrent layer, and it checks the layer against autograd for drawn weights, inputs and
 upstream gradients. Then the same with a classic bug, forgetting the gradient carried back
 from the next step, which it must catch.
@@ -20,7 +20,6 @@ import sys
 import numpy as np
 
 import crosscheck
-from crosscheck.conventions import implied_supports
 
 
 # ----------------------------------------------------------------- the user's code, as written
@@ -91,16 +90,15 @@ def maker(cls):                                 # make(params): a fresh layer ho
     return make
 
 
-CONVENTIONS = dict(style="object", names={"Wxh": "W_ih", "Whh": "W_hh", "bh": "b", "x": "X"},
-                   layout={"Wxh": "T", "Whh": "T", "x": (0, 2, 1), "out": (0, 2, 1)},
-                   fixed={"activation": "tanh", "truncate": None, "h0": None})
+SUPPORTS = dict(style="object", names={"Wxh": "W_ih", "Whh": "W_hh", "bh": "b", "x": "X"},
+                layout={"Wxh": "T", "Whh": "T", "x": (0, 2, 1), "out": (0, 2, 1)},
+                fixed={"activation": "tanh", "truncate": None, "h0": None})
 
 
 def run(cls=VanillaRNN, max_examples=50, seed=0, verbose=True, **options):
     """Verify the layer class (input gradients included; ``options`` go to ``verify``);
     return the VerifyResult."""
-    result = crosscheck.verify("recurrent", manual=maker(cls), conventions=CONVENTIONS,
-                               supports=implied_supports(CONVENTIONS), input_grads=True,
+    result = crosscheck.verify("recurrent", manual=maker(cls), supports=SUPPORTS, input_grads=True,
                                max_examples=max_examples, seed=seed, **options)
     if verbose:
         print(f"{cls.__name__}: {result.summary()}")

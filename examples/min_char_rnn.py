@@ -3,7 +3,7 @@ column vectors, the weights as module globals, the gradients returned in a row.
 
 The character-level RNN below is written here in the style of Karpathy's min-char-rnn
 (``Wxh (H, V)``, ``hs[t] = tanh(Wxh @ x_t + Whh @ hs[t-1] + bh)``, softmax cross-entropy summed
-over the steps). A few lines of ``conventions`` tell ``crosscheck.verify`` how it maps onto
+over the steps). A few lines of ``supports`` tell ``crosscheck.verify`` how it maps onto
 this library's RNN (one sequence, one-hot inputs, an output at every step, summed
 cross-entropy, transposed weights, biases ``(n, 1)``), and it checks ``lossFun`` against
 autograd on drawn weights, sequences and initial states. Then the same with min-char-rnn's
@@ -20,7 +20,6 @@ import sys
 import numpy as np
 
 import crosscheck
-from crosscheck.conventions import implied_supports
 
 # ----------------------------------------------------------------- the user's code, as written
 
@@ -77,7 +76,7 @@ def lossFun_clipped(inputs, targets, hprev):
 
 # ----------------------------------------------------------------- the adapter (6 lines)
 
-CONVENTIONS = dict(
+SUPPORTS = dict(
     style="lossFun", globals=sys.modules[__name__], call=("inputs", "targets", "hprev"),
     returns=("loss", "dWxh", "dWhh", "dWhy", "dbh", "dby", None),
     names={"x": "inputs", "y": "targets", "h0": "hprev", "Wy": "Why"}, layout="column",
@@ -88,9 +87,7 @@ CONVENTIONS = dict(
 def run(fn=lossFun, max_examples=50, seed=0, verbose=True, **options):
     """Verify ``fn`` as the library's RNN (``options`` go to ``verify``); return the
     :class:`crosscheck.VerifyResult`."""
-    result = crosscheck.verify("rnn", manual=fn, conventions=CONVENTIONS,
-                               supports=implied_supports(CONVENTIONS),
-                               max_examples=max_examples, seed=seed, **options)
+    result = crosscheck.verify("rnn", manual=fn, supports=SUPPORTS, max_examples=max_examples, seed=seed, **options)
     if verbose:
         print(f"{fn.__name__}: {result.summary()}")
     return result

@@ -12,7 +12,7 @@ from hypothesis import Phase, settings
 
 import crosscheck
 import manual
-from crosscheck import conventions, fd_layers
+from crosscheck import conventions, fd_layers, supports
 from crosscheck.contracts import UsageError
 from tests.helpers import ROOT
 
@@ -42,38 +42,38 @@ BAD = [
     ("rnn", _fn, ["style"], TypeError, "must be a dict"),
     ("rnn", _fn, {"colour": "red"}, ValueError, "unknown conventions key(s) ['colour']; the keys are style, names"),
     ("rnn", _fn, {"style": "keras"}, ValueError, "must be one of loss_and_grads, cs231n, lossFun, object; got 'keras'"),
-    ("rnn", _fn, {"globals": sys}, ValueError, "conventions['globals'] applies to style 'lossFun' only"),
+    ("rnn", _fn, {"globals": sys}, ValueError, "supports['globals'] applies to style 'lossFun' only"),
     ("recurrent", _pair(), dict(RNN_CALL, gradients="grads"), ValueError, "'gradients'] applies to style 'object'"),
     ("rnn", _fn, {"names": {"Wxh": 3}}, TypeError, "maps our names to yours"),
-    ("rnn", _fn, {"names": [("Wxh", "U")]}, TypeError, "conventions['names'] must be a dict"),
+    ("rnn", _fn, {"names": [("Wxh", "U")]}, TypeError, "supports['names'] must be a dict"),
     ("rnn", _fn, {"names": {"Wxh": "W", "Whh": "W"}}, ValueError, "the same name ['W']"),
-    ("rnn", _fn, {"names": {"Wq": "W"}}, ValueError, "conventions['names'] names ['Wq'], which 'rnn' does not have"),
+    ("rnn", _fn, {"names": {"Wq": "W"}}, ValueError, "supports['names'] names ['Wq'], which 'rnn' does not have"),
     ("rnn", _fn, {"layout": "fortran"}, ValueError, "must be one of row, column, torch or a dict"),
     ("rnn", _fn, {"layout": ["column"]}, TypeError, "must be one of row, column, torch or a dict"),
     ("rnn", _fn, {"layout": {"Wxh": "flip"}}, ValueError, "['Wxh'] must be one of same, T, column, row"),
     ("rnn", _fn, {"layout": {"x": (0, 2, 2)}}, ValueError, "must order 0 .. 2 once each"),
     ("rnn", _fn, {"layout": {"x": (0, 1.5)}}, TypeError, "or a tuple of axes such as (0, 2, 1)"),
-    ("rnn", _fn, {"layout": {"Wq": "T"}}, ValueError, "conventions['layout'] names ['Wq']"),
+    ("rnn", _fn, {"layout": {"Wq": "T"}}, ValueError, "supports['layout'] names ['Wq']"),
     ("rnn", _fn, {"tokens": "ids"}, ValueError, "must be False, True or 'list'; got 'ids'"),
     ("rnn", _fn, {"tokens": 1}, ValueError, "must be False, True or 'list'; got 1"),
-    ("rnn", _fn, {"batch": 1}, ValueError, "conventions['batch'] must be one of batched, single; got 1"),
-    ("recurrent", _fn, {"step": "yes"}, TypeError, "conventions['step'] must be True or False"),
+    ("rnn", _fn, {"batch": 1}, ValueError, "supports['batch'] must be one of batched, single; got 1"),
+    ("recurrent", _fn, {"step": "yes"}, TypeError, "supports['step'] must be True or False"),
     ("rnn", _fn, {"step": True}, ValueError, "is for a layer checked one time step at a time; 'rnn' is a model"),
     ("rnn", _fn, {"fixed": {"dropout": 0.5}}, ValueError, "['dropout'], which are not options of 'rnn'"),
-    ("rnn", _fn, {"fixed": "tanh"}, TypeError, "conventions['fixed'] must be a dict"),
-    ("recurrent", _pair(), dict(RNN_CALL, call="x h0"), TypeError, "conventions['call'] must be a tuple of non-empty str"),
+    ("rnn", _fn, {"fixed": "tanh"}, TypeError, "supports['fixed'] must be a dict"),
+    ("recurrent", _pair(), dict(RNN_CALL, call="x h0"), TypeError, "supports['call'] must be a tuple of non-empty str"),
     ("recurrent", _pair(), dict(RNN_CALL, call=("x", "x", "Wx", "Wh", "b")), ValueError, "names ['x'] more than once"),
-    ("recurrent", _pair(), dict(RNN_CALL, call=("x", "h0", "Wx", "Wh", "bias")), ValueError, "conventions['call'] names ['bias']"),
+    ("recurrent", _pair(), dict(RNN_CALL, call=("x", "h0", "Wx", "Wh", "bias")), ValueError, "supports['call'] names ['bias']"),
     ("recurrent", _pair(), dict(RNN_CALL, call=("x", "h0", "Wx", "Wh")), ValueError, "must pass every parameter to forward; ['b'] missing"),
     ("recurrent", _pair(), dict(RNN_CALL, returns=("dx", "dh0", "dWx", "dWh")), ValueError, "gives no gradient for ['b']"),
     ("recurrent", _pair(), dict(RNN_CALL, returns=("dx", "dh0", "dWx", "dWh", "bias_grad")), ValueError, "entries are 'd<name>'"),
     ("recurrent", _pair(), dict(RNN_CALL, returns=("loss", "dx", "dh0", "dWx", "dWh", "db")), ValueError, "lists gradients only"),
-    ("recurrent", _pair(), {"style": "cs231n", "call": ("x",)}, ValueError, "style 'cs231n' needs conventions ['returns']"),
-    ("recurrent", _pair(), dict(RNN_CALL, fixed={"h0": None}), ValueError, "fixed= and call= both name ['h0']"),
+    ("recurrent", _pair(), {"style": "cs231n", "call": ("x",)}, ValueError, "style 'cs231n' needs supports['returns']"),
+    ("recurrent", _pair(), dict(RNN_CALL, fixed={"h0": None}), ValueError, "supports['fixed'] and supports['call'] both name ['h0']"),
     ("rnn", _pair(), RNN_CALL, ValueError, "'cs231n' is for a layer; 'rnn' is a model"),
     ("recurrent", _fn, LOSSFUN, ValueError, "'lossFun' is for a model; 'recurrent' is a layer"),
     ("rnn", _fn, dict(LOSSFUN, returns=("dWxh", "dWhh", "dWy", "dbh", "dby")), ValueError, "must name 'loss'"),
-    ("rnn", _fn, {k: v for k, v in LOSSFUN.items() if k != "globals"}, ValueError, "conventions['globals'] is needed"),
+    ("rnn", _fn, {k: v for k, v in LOSSFUN.items() if k != "globals"}, ValueError, "supports['globals'] is needed"),
     ("rnn", _fn, dict(LOSSFUN, globals=42), TypeError, "must be the module holding the parameters"),
     ("recurrent", _fn, {"style": "object", "call": ("x", "Wxh")}, ValueError, "name inputs and their gradients only"),
     ("recurrent", _fn, {"style": "object", "methods": ("forward",)}, ValueError, "must name two methods"),
@@ -103,8 +103,8 @@ def test_good_declarations_of_every_style_pass_and_fill_their_defaults():
 
 
 def test_verify_refuses_a_bad_declaration_before_drawing():
-    with pytest.raises(ValueError, match="unknown conventions key"):
-        crosscheck.verify("mlp", manual=manual.mlp.loss_and_grads, conventions={"layuot": "row"})
+    with pytest.raises(ValueError, match="supports has an unknown key 'layuot' for mlp"):
+        crosscheck.verify("mlp", manual=manual.mlp.loss_and_grads, supports={"layuot": "row"})
 
 
 # ======================================================================== conversions
@@ -176,7 +176,7 @@ def test_a_time_step_and_time_last_axes_round_trip():
 
 def test_tokens_need_one_hot_input():
     conv = conventions.validate({"tokens": True}, "rnn")
-    with pytest.raises(NotImplementedError, match="one_hot"):
+    with pytest.raises(NotImplementedError, match="is not one-hot"):
         conventions.input_to_theirs("x", np.full((1, 2, 3), 0.5), conv)
 
 
@@ -209,35 +209,55 @@ def _column_rnn(transpose_back=True):
 
 
 def test_a_column_layout_function_with_its_own_names_agrees_input_gradients_included():
-    result = crosscheck.verify("rnn", manual=_column_rnn(), conventions={"names": NAMES, "layout": "column"},
+    result = crosscheck.verify("rnn", manual=_column_rnn(), supports={"names": NAMES, "layout": "column"},
                                input_grads=True, max_examples=25, seed=0)
     assert result.ok, result.summary()
 
 
 def test_the_same_function_returning_untransposed_weight_gradients_is_caught():
     result = crosscheck.verify("rnn", manual=_column_rnn(transpose_back=False), profile=NO_SHRINK,
-                               conventions={"names": NAMES, "layout": "column"}, max_examples=25, seed=0)
+                               supports={"names": NAMES, "layout": "column"}, max_examples=25, seed=0)
     assert result.verdict == "disagree", result.summary()
 
 
 def test_an_option_the_declaration_does_not_cover_is_a_usage_error_naming_it():
     make = lambda params: None  # noqa: E731  (never called: the case is refused first)
-    result = crosscheck.verify("recurrent", manual=make, conventions={"style": "object"},
+    result = crosscheck.verify("recurrent", manual=make, supports={"style": "object"},
                                max_examples=5, seed=0)
     assert result.verdict == "usage", result.summary()
-    assert "fixed={'activation': ...}" in result.error and "supports=" in result.error
+    assert "supports={'fixed': {'activation': ...}}" in result.error
 
 
-def test_a_case_outside_what_the_code_implements_is_a_usage_error_with_the_supports_to_declare():
+def _layer_object():
     sys.path.insert(0, str(ROOT / "examples"))
     try:
         import layer_object
     finally:
         sys.path.remove(str(ROOT / "examples"))
+    return layer_object
+
+
+def test_what_the_conventions_fix_is_all_that_is_drawn():
+    layer_object = _layer_object()
     result = crosscheck.verify("recurrent", manual=layer_object.maker(layer_object.VanillaRNN),
-                               conventions=layer_object.CONVENTIONS, max_examples=5, seed=0)
-    assert result.verdict == "usage", result.summary()
-    assert "supports={'truncate': [None]}" in result.error
+                               supports=layer_object.SUPPORTS, max_examples=30, seed=0)
+    assert result.ok and result.examples >= 30, result.summary()   # and a pinned example
+    allowed, _ = supports.declare("recurrent", layer_object.SUPPORTS)
+    assert (allowed["activation"], allowed["truncate"], allowed["h0"]) == (("tanh",), (None,), False)
+
+
+def test_the_deprecated_conventions_argument_is_merged_into_supports():
+    layer_object = _layer_object()
+    supports = dict(layer_object.SUPPORTS)
+    style = supports.pop("style")
+    make = layer_object.maker(layer_object.VanillaRNN)
+    with pytest.warns(DeprecationWarning, match="put its keys in supports="):
+        result = crosscheck.verify("recurrent", manual=make, supports=supports,
+                                   conventions={"style": style}, max_examples=5, seed=0)
+    assert result.ok, result.summary()
+    with pytest.raises(TypeError, match=r"supports and the deprecated conventions both give \['style'\]"):
+        crosscheck.verify("recurrent", manual=make, supports=layer_object.SUPPORTS,
+                          conventions={"style": style})
 
 
 # ======================================================================== the worked examples
@@ -342,7 +362,9 @@ def test_finite_differences_are_accurate_where_a_fixed_step_is_not():
 @pytest.mark.parametrize("kwargs, error, words", [
     (dict(params={"W": "n_in"}, x=("N", "n_in"), out=("N",)), TypeError, "params['W'] must be a shape"),
     (dict(params={"W": ("n",)}, x=(), out=("n",)), TypeError, "x must be a shape"),
-    (dict(params={"W": ("n",)}, x=("n",), out=("n",), sizes={"n": (0, 3)}), ValueError, "sizes['n'] must be (min, max)"),
+    (dict(params={"W": ("n",)}, x=("n",), out=("n",), supports={"n": (0, 3)}), ValueError, "supports['n'] (a size) must be an int >= 1 or (min, max)"),
+    (dict(params={"W": ("n",)}, x=("n",), out=("n",), supports={"m": 3}), ValueError, "unknown key 'm': not a size of the shapes (n)"),
+    (dict(params={"W": ("n",)}, x=("n",), out=("n",), supports=[("n", 3)]), TypeError, "supports must be a dict of sizes and conventions"),
     (dict(params=[], x=("n",), out=("n",)), TypeError, "params must be a dict"),
 ])
 def test_verify_layer_refuses_bad_shapes(kwargs, error, words):

@@ -1,5 +1,6 @@
 """The strategies reach the cases that matter, within the ``ci`` profile's budget."""
 import numpy as np
+import pytest
 from hypothesis import given, settings
 
 from crosscheck import strategies
@@ -44,3 +45,52 @@ def test_rnn_cases_are_valid_by_construction(case):
     assert x.dtype == np.float32
     truncate = case.options["truncate"]
     assert truncate is None or 1 <= truncate <= steps + 2
+
+
+def _logits_and_largest_gradient(name, case):
+    import manual
+    model = getattr(manual, name)
+    options = {k: v for k, v in case.options.items() if k in ("output", "activation", "h0")}
+    logits, _ = model.forward(case.params, case.args[0], **options)
+    _, grads = model.loss_and_grads(case.params, *case.args, **case.options)
+    return logits, max(np.abs(g).max() for g in grads.values())
+
+
+MAGNITUDES = {
+    # what code that clips its gradients (min-char-rnn: np.clip(d, -5, 5)) gets wrong
+    "a parameter gradient above 5": lambda logits, largest, loss: largest > 5,
+    "a logit in the hundreds": lambda logits, largest, loss: np.any((100 < np.abs(logits)) & (np.abs(logits) < 709)),
+    # where exp(logit) overflows: a softmax without the max shift gives NaN
+    "cross-entropy with a logit beyond 709": lambda logits, largest, loss:
+        loss == "cross_entropy" and (logits.max() > 709 or np.any(logits.max(axis=-1) < -745)),
+    "ordinary logits (|logit| < 20)": lambda logits, largest, loss: np.abs(logits).max() < 20,
+}
+
+
+@pytest.mark.parametrize("name", ["rnn", "mlp"])
+def test_model_strategies_reach_large_gradients_and_logits_within_60_examples(name):
+    seen = set()
+    cases = {"rnn": strategies.rnn_cases, "mlp": strategies.mlp_cases}[name]
+
+    @settings(max_examples=60, derandomize=True, database=None, deadline=None)
+    @given(cases())
+    def draw(case):
+        logits, largest = _logits_and_largest_gradient(name, case)
+        seen.update(k for k, holds in MAGNITUDES.items() if holds(logits, largest, case.options["loss"]))
+
+    draw()
+    assert seen == set(MAGNITUDES), f"never drawn: {sorted(set(MAGNITUDES) - seen)}"
+
+
+@pytest.mark.parametrize("cases", [strategies.linear_cases, strategies.recurrent_cases])
+def test_layer_strategies_draw_large_upstream_gradients(cases):
+    largest = []
+
+    @settings(max_examples=60, derandomize=True, database=None, deadline=None)
+    @given(cases())
+    def draw(case):
+        dout = [a for a in (case.args[1], case.options.get("dh_last")) if a is not None]
+        largest.append(max(np.abs(a).max() for a in dout))
+
+    draw()
+    assert max(largest) > 100 and min(largest) <= 2

@@ -14,7 +14,8 @@ BAD = [
     ("rnn", ["loss"], TypeError, ["supports must be a dict", "got list"]),
     ("rnn", {"lstm_cells": 3}, ValueError,
      ["unknown key 'lstm_cells' for rnn", "allowed keys: loss, output, reduction, activation, "
-      "truncate, h0, batch, time, n_in, hidden, n_out, one_hot"]),
+      "truncate, h0, batch, time, n_in, hidden, n_out, one_hot (what cases to draw) and style, "
+      "names, layout"]),
     ("mlp", {"time": 3}, ValueError, ["unknown key 'time' for mlp", "depth"]),
     ("mlp", {"one_hot": True}, ValueError, ["unknown key 'one_hot' for mlp"]),
     ("linear", {"loss": ["mse"]}, ValueError, ["unknown key 'loss' for linear", "leading_axes"]),
@@ -43,6 +44,14 @@ BAD = [
     ("mlp", {"depth": 5}, ValueError, ["supports['depth'] = 5 is outside 0..4"]),
     ("linear", {"leading_axes": (0, 2)}, ValueError, ["supports['leading_axes']", "outside 1..3"]),
     ("rnn", {"one_hot": "yes"}, TypeError, ["supports['one_hot'] must be True", "False"]),
+    # how the function is called: the same dict, checked by crosscheck.conventions
+    ("rnn", {"layout": "fortran"}, ValueError, ["supports['layout'] must be one of row, column, torch"]),
+    ("rnn", {"batch": "one"}, ValueError, ["supports['batch'] must be one of batched, single; got 'one'"]),
+    ("rnn", {"style": "cs231n"}, ValueError, ["style 'cs231n' needs supports['call'] and supports['returns']"]),
+    ("rnn", {"fixed": {"truncate": None}, "truncate": [None, 3]}, ValueError,
+     ["supports['truncate'] = [None, 3] contradicts what the conventions given imply", "(None,)"]),
+    ("rnn", {"batch": "single", "tokens": True, "one_hot": False}, ValueError,
+     ["supports['one_hot'] = False contradicts"]),
 ]
 
 
@@ -51,7 +60,7 @@ BAD = [
                               for i, b in enumerate(BAD)])
 def test_a_bad_declaration_is_refused_naming_the_key_and_what_is_allowed(name, declared, error, says):
     with pytest.raises(error) as raised:
-        supports.validate(crosscheck.get(name), declared)
+        supports.declare(crosscheck.get(name), declared)
     for text in says:
         assert text in str(raised.value), str(raised.value)
 
@@ -73,6 +82,19 @@ def test_a_declaration_is_normalized():
         "truncate": "any", "h0": False}
     assert supports.validate("rnn", None) is None
     assert supports.validate("rnn", {}) == {}
+
+
+def test_one_dict_is_split_into_what_is_drawn_and_how_the_code_is_called():
+    declared = {"names": {"x": "inputs"}, "layout": "column", "batch": "single", "tokens": "list",
+                "fixed": {"truncate": None, "h0": None}, "time": (2, 5), "loss": ["cross_entropy"]}
+    allowed, conv = supports.declare("rnn", declared)
+    assert allowed == {"time": (2, 5), "loss": ("cross_entropy",), "truncate": (None,), "h0": False,
+                       "one_hot": True, "batch": (1, 1)}
+    assert (conv.names, conv.layout, conv.batch, conv.tokens) == ({"x": "inputs"}, "column", "single", "list")
+    assert supports.declare("rnn", {"batch": 2}) == ({"batch": (2, 2)}, None)      # an int: a size
+    assert supports.declare("rnn", {"truncate": [None], "fixed": {"truncate": None}})[0] == {"truncate": (None,)}
+    assert supports.declare("rnn", None) == (None, None)
+    assert supports.declare("rnn", {}) == (None, None)
 
 
 # --- what each layer and model draws under a declaration --------------------------------------

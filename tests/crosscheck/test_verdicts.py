@@ -154,6 +154,22 @@ def test_assert_verified_is_a_one_line_property_test():
                                    max_examples=20, seed=0)
 
 
+def _run_pytest_on(path, **env):
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+                          cwd=path.parent, capture_output=True, text=True, timeout=600,
+                          env={"PATH": "", "PYTHONPATH": str(ROOT), **env})
+
+
+def test_the_example_test_file_runs_in_a_users_suite_under_the_profile_ci_chooses():
+    # run from its own folder, as a user's suite would: no conftest of ours, only `import crosscheck`
+    example = ROOT / "examples" / "test_your_backprop.py"
+    done = _run_pytest_on(example, CI="true")
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
+    refused = _run_pytest_on(example, CROSSCHECK_PROFILE="bogus")      # the variable is read
+    assert refused.returncode == 1 and "CROSSCHECK_PROFILE must be one of ci, dev, thorough; got 'bogus'" \
+        in refused.stdout, refused.stdout[-3000:]
+
+
 def test_a_plain_import_gives_the_project_profiles_no_deadline_and_dev_works():
     code = ("import time, crosscheck, manual\n"
             "def slow(params, x, y, **options):\n"
