@@ -117,7 +117,7 @@ def _smooth_recurrence(case):
 
 _RECURRENT_OPTIONS = dict(activation=modelspec.recurrent.ACTIVATIONS, truncate=("None", "1, 2, ..."),
                           h0=("None", "(batch, H) array"))
-_LAST_STATE = vjp.Upstream("dh_last", lambda out: out[:, -1])
+_LAST_STATE = vjp.Upstream("dh_last", "h")
 
 # What the cross-check needs of each table entry beyond its manual and auto modules.
 CHECKS = {
@@ -136,6 +136,18 @@ CHECKS = {
                                  reduction=modelspec.REDUCTIONS, **_RECURRENT_OPTIONS),
                     smooth=_smooth_recurrence),
 }
+
+
+# --------------------------------------------------------------------------- lstm
+
+
+# --------------------------------------------------------------------------- gru
+
+
+# --------------------------------------------------------------------------- embedding
+
+
+# --------------------------------------------------------------------------- stacks
 
 
 def model_of(entry):

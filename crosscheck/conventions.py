@@ -769,7 +769,11 @@ def _layer_fn(manual, conv, spec, value_only=False):
         out = input_to_ours("out", out_theirs, out_shape, conv, time_axis=True)
         full = np.zeros_like(out) if dout is None else np.array(dout, dtype=np.result_type(dout, out))
         for name, value in folded.items():
-            upstream[name].select(full)[...] += value
+            if upstream[name].state != "h":      # only h_T is part of the output, at its last step
+                raise contracts.UsageError(f"{name} is a gradient at the final {upstream[name].state}, "
+                                           f"which is not in the output that dout is for; declare "
+                                           f"supports={{{name!r}: False}}")
+            full[:, -1] += value
         value = np.sum(full * out)
         if value_only:
             return value

@@ -280,3 +280,15 @@ def rnn_cases(draw, dtype=np.float64, supports=None):
     out_shape = (shape["batch"], n_out) if options["output"] == "last" else x.shape[:2] + (n_out,)
     y = draw(targets(options["loss"], out_shape, dtype))
     return Case(params, (x, y), options)
+
+
+# --------------------------------------------------------------------------- lstm
+
+
+# --------------------------------------------------------------------------- gru
+
+
+# --------------------------------------------------------------------------- embedding
+
+
+# --------------------------------------------------------------------------- stacks

@@ -14,10 +14,12 @@ Options are routed by name: each goes to whichever of ``forward`` and ``backward
 keyword of that name (``truncate`` is a backward option of the hand-written recurrent
 layer and a forward option of its twin, which truncates by stopping the gradient).
 Further upstream gradients (the recurrent layer's ``dh_last``, the gradient at the last
-state) are options paired with the part of the output they are for.
+state; an LSTM's ``dc_last`` at its last cell state) are options paired with the final state
+they are for: the hand-written cache holds it as ``cache.<state>_last``, and the autograd
+twin returns it when called with ``return_last=True``, as ``(out, {state: value})``.
 """
 import inspect
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,10 +27,11 @@ from modelspec import linear as linear_spec
 
 
 class Upstream(NamedTuple):
-    """An upstream gradient given as an option: ``name``, and ``select(out)``, the part of
-    the output it is the gradient for (``out[:, -1]`` for a last state)."""
+    """An upstream gradient given as an option: ``name`` (``"dh_last"``), and ``state``
+    (``"h"``), the final state it is the gradient for: ``cache.h_last`` on the hand-written
+    side, ``last["h"]`` of the twin's ``forward(..., return_last=True) -> (out, last)``."""
     name: str
-    select: Callable
+    state: str
 
 
 def _keywords(fn):
@@ -43,11 +46,11 @@ def _route(options, names, fn_name):
     return {part: {k: v for k, v in options.items() if k in keys} for part, keys in names.items()}
 
 
-def _value(xp, out, dout, options, upstream):
+def _value(xp, out, last, dout, options, upstream):
     value = 0.0 if dout is None else xp.sum(dout * out)
     for extra in upstream:
         if options.get(extra.name) is not None:
-            value = value + xp.sum(options[extra.name] * extra.select(out))
+            value = value + xp.sum(options[extra.name] * last[extra.state])
     return value
 
 
@@ -66,7 +69,8 @@ def manual_vjp(forward, backward, input_names=("x",), upstream=()):
         out, cache = forward(params, x, **routed["forward"])
         extra = {"input_grads": return_input_grads} if "input_grads" in names["backward"] else {}
         grads, *inputs = backward(params, cache, dout, **routed["backward"], **extra)
-        value = _value(np, out, dout, options, upstream)
+        last = {extra.state: getattr(cache, f"{extra.state}_last") for extra in upstream}
+        value = _value(np, out, last, dout, options, upstream)
         if not return_input_grads:
             return value, grads
         return value, grads, {name: g for name, g in zip(input_names, inputs)
@@ -86,7 +90,8 @@ def auto_vjp(forward, upstream=()):
     names = {"forward": _keywords(forward) - {"params", "x"}, "upstream": {u.name for u in upstream}}
 
     def f(params, x, dout, **options):
-        out = forward(params, x, **_route(options, names, "the layer")["forward"])
+        routed = _route(options, names, "the layer")["forward"]
+        out, last = forward(params, x, **routed, return_last=True) if upstream else (forward(params, x, **routed), {})
         shape, dtype = np.shape(out), values(out).dtype
         given = [u.name for u in upstream if options.get(u.name) is not None]
         if dout is None and upstream and not given:
@@ -95,7 +100,7 @@ def auto_vjp(forward, upstream=()):
             linear_spec.check_dout(values(dout), shape, dtype)
         for extra in upstream:
             if options.get(extra.name) is not None:
-                linear_spec.check_dout(values(options[extra.name]), np.shape(extra.select(values(out))),
+                linear_spec.check_dout(values(options[extra.name]), np.shape(last[extra.state]),
                                        dtype, name=extra.name)
-        return _value(anp, out, dout, options, upstream)
+        return _value(anp, out, last, dout, options, upstream)
     return f

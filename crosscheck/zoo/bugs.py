@@ -227,4 +227,12 @@ BUGS = [
         "classic", _mlp_bug(loss=LOSS_BUGS["bce_wrong_sign"]), "losses"),
 ]
 
+
+def _layer_bugs():
+    # the recurrent cells' and the embedding's bugs, each in its own module (they import Bug)
+    from crosscheck.zoo import embedding_bugs, gru_bugs, lstm_bugs, stack_bugs
+    return [bug for module in (lstm_bugs, gru_bugs, embedding_bugs, stack_bugs) for bug in module.BUGS]
+
+
+BUGS += _layer_bugs()
 BY_NAME = {bug.name: bug for bug in BUGS}

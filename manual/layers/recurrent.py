@@ -20,6 +20,8 @@ import numpy as np
 from manual.activations import ACTIVATIONS, DERIVATIVES
 from modelspec import recurrent as spec
 
+STATES = ("h",)            # the recurrent state: h0 in, dh_last / dh0 in backward
+
 
 class RecurrentCache(NamedTuple):
     """What ``backward`` needs, time-major.
@@ -36,6 +38,10 @@ class RecurrentCache(NamedTuple):
         """The final state ``h_T`` ``(batch, H)``: pass it as ``h0`` to carry the state into
         the next chunk of a long sequence."""
         return self.hs[-1]
+
+    def state_at(self, t):
+        """The state after step t (0 .. T), ``{"h": h_t}``."""
+        return {"h": self.hs[t]}
 
 
 def forward(params, x, *, h0=None, activation="tanh", nonlinearity=None):
@@ -89,6 +95,20 @@ def backward(params, cache, dout, *, dh_last=None, truncate=None, input_grads=Tr
                                                    cache.hs.dtype, dout, dh_last, truncate)
     dout_tm = None if dout is None else dout.transpose(1, 0, 2)
     return _backward(params, cache, dout_tm, dh_last, truncate, input_grads)
+
+
+def _cell_forward(params, x, state0, activation="tanh"):
+    """The interface every recurrent layer shares (a stack of layers calls it), unchecked:
+    state0 ``{"h": (batch, H) or None}``. Returns ``(out, cache)`` as :func:`forward`."""
+    return _forward(params, x, state0["h"], activation)
+
+
+def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads):
+    """The interface every recurrent layer shares, unchecked: dout_tm ``(T, batch, H)``
+    time-major or None; dlast ``{"h": (batch, H) or None}``. Returns ``(grads, dx,
+    dstate0)``, dstate0 ``{"h": dh0}`` (dx and dstate0 None without input_grads)."""
+    grads, dx, dh0 = _backward(params, cache, dout_tm, dlast["h"], truncate, input_grads)
+    return grads, dx, (None if dh0 is None else {"h": dh0})
 
 
 def _backward(params, cache, dout_tm, dh_last, truncate, input_grads):
