@@ -3,4 +3,4 @@
 No derivative is written by hand here and nothing is imported from ``manual``:
 gradients come from ``autograd.grad``.
 """
-from auto import activations, layers, losses, mlp, rnn  # noqa: F401
+from auto import activations, layers, losses, mlp, rnn, seqnet  # noqa: F401

@@ -140,14 +140,198 @@ CHECKS = {
 
 # --------------------------------------------------------------------------- lstm
 
+def _lstm_params(n_in, hidden, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"Wxh": _uniform(rng, (n_in, 4 * hidden)), "Whh": _uniform(rng, (hidden, 4 * hidden), 0.5),
+            "bh": _uniform(rng, 4 * hidden)}
+
+
+def _lstm_examples():
+    rng = np.random.default_rng(3)
+    return (
+        # T = 1, batch 1, gradients at the last h and c only (what a many-to-one head sends)
+        Case(_lstm_params(2, 3), (_uniform(rng, (1, 1, 2)), None),
+             dict(truncate=None, dh_last=_uniform(rng, (1, 3)), dc_last=_uniform(rng, (1, 3)))),
+        # full BPTT with every upstream gradient, h0 and c0 given: every path through the
+        # cell, the carries of h and c across steps, and dh0, dc0
+        Case(_lstm_params(3, 4, seed=1), (_uniform(rng, (2, 4, 3)), _uniform(rng, (2, 4, 4))),
+             dict(truncate=None, h0=_uniform(rng, (2, 4)), c0=_uniform(rng, (2, 4)),
+                  dh_last=_uniform(rng, (2, 4)), dc_last=_uniform(rng, (2, 4)))),
+        # window = T: h0 and c0 held constant
+        Case(_lstm_params(3, 2, seed=2), (_uniform(rng, (3, 3, 3)), _uniform(rng, (3, 3, 2))),
+             dict(truncate=3, h0=_uniform(rng, (3, 2)), c0=_uniform(rng, (3, 2)),
+                  dc_last=_uniform(rng, (3, 2)))),
+        # a window shorter than T with a gradient at every step: k carried (dh, dc) pairs
+        Case(_lstm_params(2, 3, seed=4), (_uniform(rng, (2, 5, 2)), _uniform(rng, (2, 5, 3))),
+             dict(truncate=2, h0=_uniform(rng, (2, 3)), c0=_uniform(rng, (2, 3)),
+                  dh_last=_uniform(rng, (2, 3)))),
+        # a gradient at the last cell state only, one window shorter than T
+        Case(_lstm_params(2, 2, seed=5), (_uniform(rng, (2, 4, 2)), None),
+             dict(truncate=2, c0=_uniform(rng, (2, 2)), dc_last=_uniform(rng, (2, 2)))),
+    )
+
+
+def _smooth_lstm(case):
+    # sigmoid and tanh have no kink: finite differences apply unless a window shorter than
+    # the sequence (or equal to it) cuts the gradient
+    return case.options["truncate"] is None or case.options["truncate"] > case.args[0].shape[1]
+
+
+_LSTM_ARRAY = ("None", "(batch, H) array")
+CHECKS[table.LSTM] = dict(
+    cases=strategies.lstm_cases, arg_names=("x", "dout"), input_grads=("x", "h0", "c0"),
+    examples=_lstm_examples(), smooth=_smooth_lstm,
+    options=dict(truncate=("None", "1, 2, ..."), h0=_LSTM_ARRAY, c0=_LSTM_ARRAY,
+                 dh_last=_LSTM_ARRAY, dc_last=_LSTM_ARRAY),
+    upstream=(vjp.Upstream("dh_last", "h"), vjp.Upstream("dc_last", "c")))
+
 
 # --------------------------------------------------------------------------- gru
+
+def _gru_params(n_in, hidden, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"Wxh": _uniform(rng, (n_in, 3 * hidden)), "Whh": _uniform(rng, (hidden, 3 * hidden)),
+            "bxh": _uniform(rng, 3 * hidden), "bhh": _uniform(rng, 3 * hidden)}
+
+
+def _gru_examples():
+    rng = np.random.default_rng(6)
+    return (
+        # T = 1, batch 1, a gradient at the last state only (what a many-to-one head sends)
+        Case(_gru_params(2, 3), (_uniform(rng, (1, 1, 2)), None),
+             dict(truncate=None, dh_last=_uniform(rng, (1, 3)))),
+        # full BPTT, a gradient at every state and at the last, h0 given: every path
+        # through the cell (the direct z * h_{t-1} and through Whh), dh0
+        Case(_gru_params(3, 4, seed=1), (_uniform(rng, (2, 4, 3)), _uniform(rng, (2, 4, 4))),
+             dict(truncate=None, h0=_uniform(rng, (2, 4)), dh_last=_uniform(rng, (2, 4)))),
+        # window = T: h0 held constant for the terms at h_T
+        Case(_gru_params(2, 3, seed=2), (_uniform(rng, (3, 3, 2)), _uniform(rng, (3, 3, 3))),
+             dict(truncate=3, h0=_uniform(rng, (3, 3)), dh_last=_uniform(rng, (3, 3)))),
+        # a window shorter than T with a gradient at every step: k carried gradients
+        Case(_gru_params(2, 3, seed=3), (_uniform(rng, (2, 5, 2)), _uniform(rng, (2, 5, 3))),
+             dict(truncate=2, h0=_uniform(rng, (2, 3)))),
+        # a gradient at the last state only, one window shorter than T
+        Case(_gru_params(3, 2, seed=4), (_uniform(rng, (2, 4, 3)), None),
+             dict(truncate=2, h0=_uniform(rng, (2, 2)), dh_last=_uniform(rng, (2, 2)))),
+    )
+
+
+def _smooth_gru(case):
+    # sigmoid and tanh have no kink: finite differences apply unless a window no longer
+    # than the sequence cuts the gradient
+    return case.options["truncate"] is None or case.options["truncate"] > case.args[0].shape[1]
+
+
+CHECKS[table.GRU] = dict(
+    cases=strategies.gru_cases, arg_names=("x", "dout"), input_grads=("x", "h0"),
+    examples=_gru_examples(), smooth=_smooth_gru,
+    options=dict(truncate=("None", "1, 2, ..."), h0=("None", "(batch, H) array"),
+                 dh_last=("None", "(batch, H) array")),
+    upstream=(vjp.Upstream("dh_last", "h"),))
 
 
 # --------------------------------------------------------------------------- embedding
 
+def _embedding_examples():
+    rng = np.random.default_rng(3)
+    return (
+        # every id the same token: its row gets the sum of all of dout, the other rows 0
+        Case({"W": _uniform(rng, (3, 2))}, (np.full((2, 4), 1), _uniform(rng, (2, 4, 2))), {}),
+        # vocab 1, batch 1, T = 1: the smallest layer
+        Case({"W": _uniform(rng, (1, 3))}, (np.zeros((1, 1), dtype=np.int64), _uniform(rng, (1, 1, 3))), {}),
+        # tokens repeated at different places, token 2 never used (its row's gradient is 0),
+        # batch != time: a dout flattened in another order than the ids pairs other tokens
+        Case({"W": _uniform(rng, (5, 3))}, (np.array([[0, 3, 3, 1], [3, 0, 4, 0]]), _uniform(rng, (2, 4, 3))), {}),
+    )
+
+
+# x holds integer token ids, data without a gradient: parameter gradients only. The output
+# is linear in W, so finite differences always apply (the default smooth: no options).
+CHECKS[table.EMBEDDING] = dict(cases=strategies.embedding_cases, arg_names=("x", "dout"),
+                               input_grads=(), examples=_embedding_examples())
+
 
 # --------------------------------------------------------------------------- stacks
+
+def _stack_params(cell, n_in, hidden, layers, directions, seed=0):
+    """Parameters of a stack of ``cell`` drawn uniform in [-1, 1] (recurrent weights in
+    [-0.5, 0.5]), shaped as its ``init_params`` makes them."""
+    from manual.layers import stack
+    rng = np.random.default_rng(seed)
+    shapes = {k: v.shape for k, v in stack.init_params(n_in, hidden, layers, cell=cell,
+                                                       bidirectional=directions == 2, rng=0).items()}
+    return {k: _uniform(rng, shape, 0.5 if k.startswith("Whh") else 1.0) for k, shape in shapes.items()}
+
+
+def _stack_examples(cell):
+    """Per cell: a bidirectional two-layer stack with a gradient at every step and at the
+    final states, h0 given (a backward that forgets to reverse, or does not send the
+    second layer's input gradient down, is wrong here); a two-layer window shorter than T
+    (final-state gradients only); the smallest stack, T = 1, batch 1, bidirectional."""
+    rng = np.random.default_rng(5)
+    states = modelspec.stack.CELL_STATES[cell]
+    activation = dict(activation="tanh")
+
+    def initial(slots, batch):
+        return {f"{s}0": _uniform(rng, (slots, batch, 3)) for s in states}
+
+    def last(slots, batch):
+        return {f"d{s}_last": _uniform(rng, (slots, batch, 3)) for s in states}
+    return (
+        Case(_stack_params(cell, 2, 3, 2, 2), (_uniform(rng, (2, 3, 2)), _uniform(rng, (2, 3, 6))),
+             dict(cell=cell, truncate=None, **activation, **initial(4, 2), **last(4, 2))),
+        Case(_stack_params(cell, 2, 3, 2, 1, seed=1), (_uniform(rng, (2, 4, 2)), None),
+             dict(cell=cell, truncate=2, **activation, **initial(2, 2), **last(2, 2))),
+        Case(_stack_params(cell, 1, 3, 1, 2, seed=2), (_uniform(rng, (1, 1, 1)), _uniform(rng, (1, 1, 6))),
+             dict(cell=cell, truncate=None, **activation)),
+    )
+
+
+_STATE_SLOTS = ("None", "(L * D, batch, H) array")
+CHECKS[table.STACK] = dict(
+    cases=strategies.stack_cases, arg_names=("x", "dout"), input_grads=("x", "h0", "c0"),
+    examples=tuple(case for cell in modelspec.stack.CELLS for case in _stack_examples(cell)),
+    options=dict(cell=modelspec.stack.CELLS, activation=modelspec.recurrent.ACTIVATIONS,
+                 truncate=("None", "1, 2, ..."), h0=_STATE_SLOTS, c0=_STATE_SLOTS,
+                 dh_last=_STATE_SLOTS, dc_last=_STATE_SLOTS),
+    smooth=_smooth_recurrence,
+    upstream=(vjp.Upstream("dh_last", "h"), vjp.Upstream("dc_last", "c")))
+
+
+def _seqnet_examples(cell):
+    """Per cell: a two-layer bidirectional network on token ids, many-to-one, h0 given; a
+    two-layer many-to-one window shorter than T under a mean BCE over 2 outputs; one layer,
+    many-to-many with a window shorter than T and every initial state given."""
+    from manual import seqnet
+    rng = np.random.default_rng(7)
+    states = modelspec.stack.CELL_STATES[cell]
+
+    def params(layers, bidirectional, vocab=None, seed=0):
+        made = seqnet.init_params(2, 3, 2, layers, cell=cell, bidirectional=bidirectional, vocab=vocab, rng=0)
+        draw = np.random.default_rng(seed)
+        return {k: _uniform(draw, v.shape, 0.5 if k.startswith("Whh") else 1.0) for k, v in made.items()}
+
+    def initial(slots, batch):
+        return {f"{s}0": _uniform(rng, (slots, batch, 3)) for s in states}
+    common = dict(cell=cell, activation="tanh")
+    return (
+        Case(params(2, True, vocab=4), (np.array([[0, 3, 3], [2, 2, 1]]), np.array([1, 0])),
+             dict(loss="cross_entropy", output="last", truncate=None, reduction="mean", **common,
+                  **initial(4, 2))),
+        Case(params(2, False, seed=1), (_uniform(rng, (3, 4, 2)), rng.uniform(0, 1, (3, 2))),
+             dict(loss="bce", output="last", truncate=2, reduction="mean", **common)),
+        Case(params(1, False, seed=2), (_uniform(rng, (2, 4, 2)), _uniform(rng, (2, 4, 2))),
+             dict(loss="mse", output="all", truncate=2, reduction="sum", **common, **initial(1, 2))),
+    )
+
+
+CHECKS[table.SEQNET] = dict(
+    cases=strategies.seqnet_cases, input_grads=("x", "h0", "c0"),
+    examples=tuple(case for cell in modelspec.stack.CELLS for case in _seqnet_examples(cell)),
+    options=dict(loss=modelspec.LOSSES, cell=modelspec.stack.CELLS, output=modelspec.rnn.OUTPUTS,
+                 reduction=modelspec.REDUCTIONS, activation=modelspec.recurrent.ACTIVATIONS,
+                 truncate=("None", "1, 2, ..."), h0=_STATE_SLOTS, c0=_STATE_SLOTS),
+    smooth=_smooth_recurrence)
 
 
 def model_of(entry):

@@ -34,6 +34,8 @@ def _auto_value_and_grads(auto_loss, params, args, options, arg_names=(), input_
     wrt = {"params": params}
     for name in input_names:
         if name in arg_names:
+            if np.asarray(args[arg_names.index(name)]).dtype.kind in "biu":
+                continue                   # integers (token ids) have no gradient
             wrt[name] = args[arg_names.index(name)]
         elif isinstance(options.get(name), np.ndarray):
             wrt[name] = options[name]

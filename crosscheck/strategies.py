@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import modelspec
+from modelspec import table
 from crosscheck.registry import Case
 
 # Weights in [-1, 1] and inputs in [-2, 2]: with at most 8 units a layer, a tanh or sigmoid
@@ -284,11 +285,212 @@ def rnn_cases(draw, dtype=np.float64, supports=None):
 
 # --------------------------------------------------------------------------- lstm
 
+LSTM_SIZES = dict(batch=(1, 4), time=(1, 6), n_in=(1, 4), hidden=(1, 4))
+
+
+def _lstm_upstream(supports):
+    """Which of dout, dh_last, dc_last a case gives: every non-empty combination that
+    ``supports`` allows (dout alone when it allows neither final-state gradient)."""
+    given = {"either": (False, True), True: (True,), False: (False,)}
+    return [(dout, dh, dc) for dout in (True, False)
+            for dh in given[_allowed(supports, "dh_last", "either")]
+            for dc in given[_allowed(supports, "dc_last", "either")] if dout or dh or dc]
+
+
+@_declares(LSTM_SIZES, flags=("one_hot",))
+@st.composite
+def lstm_cases(draw, dtype=np.float64, supports=None):
+    """LSTM layer cases: batch 1-4, time 1-6, n_in 1-4, H 1-4; Wxh ``(n_in, 4H)``, Whh
+    ``(H, 4H)`` within 1/sqrt(H) (see :func:`_recurrent_arrays`), bh ``(4H,)``; truncate
+    None or 1 .. time + 2; with and without h0 and c0 (each on its own); x real or one-hot;
+    upstream gradients at every state (dout), at the last h (dh_last) and/or the last c
+    (dc_last), at least one of the three, at a drawn :func:`dout_scales`."""
+    shape = _recurrent_shape(draw, supports, LSTM_SIZES)
+    shape["c0"] = draw(_given(supports, "c0"))
+    options = dict(truncate=draw(_truncations(shape["time"], supports)))
+    dout_given, dh_given, dc_given = draw(st.sampled_from(_lstm_upstream(supports)))
+    bound = INPUT_BOUND * draw(dout_scales())
+    batch, steps, n_in, hidden = (shape[k] for k in ("batch", "time", "n_in", "hidden"))
+    params = {"Wxh": draw(float_arrays((n_in, 4 * hidden), WEIGHT_BOUND, dtype)),
+              "Whh": draw(float_arrays((hidden, 4 * hidden), WEIGHT_BOUND / np.sqrt(hidden), dtype)),
+              "bh": draw(float_arrays((4 * hidden,), WEIGHT_BOUND, dtype))}
+    if shape["one_hot"]:
+        tokens = draw(arrays(np.int64, (batch, steps), elements=st.integers(0, n_in - 1),
+                             fill=st.nothing()))
+        x = np.eye(n_in, dtype=dtype)[tokens]
+    else:
+        x = draw(float_arrays((batch, steps, n_in), INPUT_BOUND, dtype))
+    for name in ("h0", "c0"):
+        if shape[name]:
+            options[name] = draw(float_arrays((batch, hidden), WEIGHT_BOUND, dtype))
+    dout = draw(float_arrays((batch, steps, hidden), bound, dtype)) if dout_given else None
+    for name, given in (("dh_last", dh_given), ("dc_last", dc_given)):
+        if given:
+            options[name] = draw(float_arrays((batch, hidden), bound, dtype))
+    return Case(params, (x, dout), options)
+
 
 # --------------------------------------------------------------------------- gru
+
+GRU_SIZES = dict(batch=(1, 4), time=(1, 6), n_in=(1, 4), hidden=(1, 4))
+
+
+@_declares(GRU_SIZES, flags=("one_hot",))
+@st.composite
+def gru_cases(draw, dtype=np.float64, supports=None):
+    """GRU layer cases: batch 1-4, time 1-6, n_in 1-4, H 1-4; Wxh ``(n_in, 3H)``, Whh
+    ``(H, 3H)``, bxh, bhh in [-1, 1] (h_t stays a convex mix of tanh values and h0, so no
+    bound on Whh is needed); truncate None or 1 .. time + 2, with and without h0, x real or
+    one-hot, and an upstream gradient at every state, at the last (``dh_last``) or both, at
+    a drawn :func:`dout_scales`."""
+    shape = _recurrent_shape(draw, supports, GRU_SIZES)
+    options = dict(truncate=draw(_truncations(shape["time"], supports)))
+    where = draw(st.sampled_from({"either": ("every", "last", "both"), True: ("last", "both"),
+                                  False: ("every",)}[_allowed(supports, "dh_last", "either")]))
+    bound = INPUT_BOUND * draw(dout_scales())
+    batch, steps, n_in, hidden = (shape[k] for k in ("batch", "time", "n_in", "hidden"))
+    sizes = {"Wxh": (n_in, 3 * hidden), "Whh": (hidden, 3 * hidden), "bxh": (3 * hidden,),
+             "bhh": (3 * hidden,)}
+    params = {key: draw(float_arrays(size, WEIGHT_BOUND, dtype)) for key, size in sizes.items()}
+    if shape["one_hot"]:
+        tokens = draw(arrays(np.int64, (batch, steps), elements=st.integers(0, n_in - 1),
+                             fill=st.nothing()))
+        x = np.eye(n_in, dtype=dtype)[tokens]
+    else:
+        x = draw(float_arrays((batch, steps, n_in), INPUT_BOUND, dtype))
+    if shape["h0"]:
+        options["h0"] = draw(float_arrays((batch, hidden), WEIGHT_BOUND, dtype))
+    dout = None if where == "last" else draw(float_arrays((batch, steps, hidden), bound, dtype))
+    if where != "every":
+        options["dh_last"] = draw(float_arrays((batch, hidden), bound, dtype))
+    return Case(params, (x, dout), options)
 
 
 # --------------------------------------------------------------------------- embedding
 
+EMBEDDING_SIZES = dict(vocab=(1, 6), n_out=(1, 4), batch=(1, 4), time=(1, 6))
+
+
+@_declares(EMBEDDING_SIZES)
+@st.composite
+def embedding_cases(draw, dtype=np.float64, supports=None):
+    """Embedding layer cases: vocab 1-6, D (``n_out``, the output width) 1-4, token ids
+    ``(batch, time)``, batch 1-4, time 1-6, and an upstream gradient dout ``(batch, time,
+    D)`` at a drawn :func:`dout_scales`. The ids come from a drawn run of ``used`` consecutive tokens
+    (1 .. vocab; 1 about half the time: every id the same token), so that tokens repeat
+    (their gradients must add up) and tokens outside the run are unused (their rows'
+    gradients must be exactly 0)."""
+    vocab, dim = draw(_size(supports, "vocab", EMBEDDING_SIZES)), draw(_size(supports, "n_out", EMBEDDING_SIZES))
+    batch, steps = draw(_size(supports, "batch", EMBEDDING_SIZES)), draw(_size(supports, "time", EMBEDDING_SIZES))
+    used = draw(st.just(1) | st.integers(1, vocab))
+    first = draw(st.integers(0, vocab - used))
+    ids = draw(arrays(np.int64, (batch, steps), elements=st.integers(first, first + used - 1),
+                      fill=st.nothing()))
+    params = {"W": draw(float_arrays((vocab, dim), WEIGHT_BOUND, dtype))}
+    dout = draw(float_arrays((batch, steps, dim), INPUT_BOUND * draw(dout_scales()), dtype))
+    return Case(params, (ids, dout), {})
+
 
 # --------------------------------------------------------------------------- stacks
+
+STACK_SIZES = dict(batch=(1, 3), time=(1, 5), n_in=(1, 3), hidden=(1, 3), layers=(1, 3))
+
+
+def _cell_arrays(draw, cell, n_in, hidden, dtype):
+    """One layer's parameters for ``cell``, shaped as its ``init_params`` makes them; the
+    recurrent weights within 1/sqrt(H) (see :func:`_recurrent_arrays`)."""
+    shapes = {k: v.shape for k, v in table.get(cell).manual_module().init_params(n_in, hidden, rng=0).items()}
+    return {k: draw(float_arrays(shape, WEIGHT_BOUND / (np.sqrt(hidden) if k.startswith("Whh") else 1), dtype))
+            for k, shape in shapes.items()}
+
+
+@_declares(STACK_SIZES, flags=("bidirectional",))
+@st.composite
+def stack_cases(draw, dtype=np.float64, supports=None):
+    """Stack cases: every cell, 1-3 layers, one or two directions, batch 1-3, time 1-5,
+    n_in 1-3, H 1-3; initial states given or not; upstream gradients at every step
+    (dout), at the final states (dh_last, and dc_last for a cell state) or both, at a drawn
+    :func:`dout_scales`; truncate None, or for a unidirectional stack as
+    :func:`_truncations` draws it (with more than one layer, for final-state gradients only)."""
+    cell = draw(_choice(supports, "cell", modelspec.stack.CELLS))
+    shape = {key: draw(_size(supports, key, STACK_SIZES)) for key in STACK_SIZES}
+    bidirectional = draw(_given(supports, "bidirectional"))
+    directions, layers, hidden, batch = 1 + bidirectional, shape["layers"], shape["hidden"], shape["batch"]
+    names = modelspec.stack.CELL_STATES[cell]
+    truncate = None if bidirectional else draw(_truncations(shape["time"], supports))
+    wheres = {"either": ("every", "last", "both"), True: ("last", "both"),
+              False: ("every",)}[_allowed(supports, "dh_last", "either")]
+    if truncate is not None and layers > 1:
+        wheres = ("last",)                # a window over every layer: final-state gradients only
+    where = draw(st.sampled_from(wheres))
+    options = dict(cell=cell, truncate=truncate,
+                   activation=draw(_choice(supports, "activation", modelspec.recurrent.ACTIVATIONS))
+                   if cell == table.RECURRENT.name else "tanh")
+    bound = INPUT_BOUND * draw(dout_scales())
+    params = {}
+    for layer in range(layers):
+        for direction in range(directions):
+            own = _cell_arrays(draw, cell, shape["n_in"] if layer == 0 else directions * hidden, hidden, dtype)
+            params.update({k + modelspec.stack.suffix(layer, direction): v for k, v in own.items()})
+    x = draw(float_arrays((batch, shape["time"], shape["n_in"]), INPUT_BOUND, dtype))
+    slots = (layers * directions, batch, hidden)
+    for name in names:
+        if draw(_given(supports, f"{name}0")):
+            options[f"{name}0"] = draw(float_arrays(slots, WEIGHT_BOUND, dtype))
+    dout = None if where == "last" else draw(float_arrays((batch, shape["time"], directions * hidden),
+                                                            bound, dtype))
+    if where != "every":
+        last = draw(st.sampled_from([names[:1], names[1:], names] if len(names) > 1 else [names]))
+        for name in last:
+            options[f"d{name}_last"] = draw(float_arrays(slots, bound, dtype))
+    return Case(params, (x, dout), options)
+
+
+SEQNET_SIZES = dict(STACK_SIZES, layers=(1, 2), n_out=(1, 3), vocab=(1, 5))
+
+
+@_declares(SEQNET_SIZES, flags=("bidirectional", "token_ids"))
+@st.composite
+def seqnet_cases(draw, dtype=np.float64, supports=None):
+    """Sequence network cases: every cell, 1-2 layers, one or two directions, token ids
+    through an embedding (vocab 1-5) or real x, the sizes of :func:`stack_cases`, n_out
+    1-3; both outputs, every loss and reduction; truncate as :mod:`modelspec.seqnet` allows
+    it (never bidirectional; many-to-many with one layer only); initial states given or
+    not; the head (and MSE targets) from :func:`magnitude_arrays`."""
+    cell = draw(_choice(supports, "cell", modelspec.stack.CELLS))
+    shape = {key: draw(_size(supports, key, SEQNET_SIZES)) for key in SEQNET_SIZES}
+    allowed = _allowed(supports, "truncate", "any")
+    untruncated = allowed == "any" or None in allowed          # a bidirectional stack needs None
+    bidirectional = draw(_given(supports, "bidirectional")) if untruncated else False
+    embedded = draw(_given(supports, "token_ids"))
+    output = draw(_choice(supports, "output", modelspec.rnn.OUTPUTS))
+    layers = shape["layers"] if output == "last" or untruncated else 1
+    can_truncate = not bidirectional and (output == "last" or layers == 1)
+    options = dict(loss=draw(_choice(supports, "loss", modelspec.LOSSES)), cell=cell, output=output,
+                   truncate=draw(_truncations(shape["time"], supports)) if can_truncate else None,
+                   reduction=draw(_choice(supports, "reduction", modelspec.REDUCTIONS)),
+                   activation=draw(_choice(supports, "activation", modelspec.recurrent.ACTIVATIONS))
+                   if cell == table.RECURRENT.name else "tanh")
+    directions, hidden, batch, steps = 1 + bidirectional, shape["hidden"], shape["batch"], shape["time"]
+    n_in, n_out = shape["n_in"], shape["n_out"]
+    params = {}
+    if embedded:
+        params["Wemb"] = draw(float_arrays((shape["vocab"], n_in), WEIGHT_BOUND, dtype))
+    for layer in range(layers):
+        for direction in range(directions):
+            own = _cell_arrays(draw, cell, n_in if layer == 0 else directions * hidden, hidden, dtype)
+            params.update({k + modelspec.stack.suffix(layer, direction): v for k, v in own.items()})
+    params["Wy"] = draw(magnitude_arrays((directions * hidden, n_out), WEIGHT_BOUND,
+                                         OUTPUT_WEIGHT_MAGNITUDES, dtype))
+    params["by"] = draw(magnitude_arrays((n_out,), WEIGHT_BOUND, OUTPUT_BIAS_MAGNITUDES, dtype))
+    if embedded:
+        x = draw(arrays(np.int64, (batch, steps), elements=st.integers(0, shape["vocab"] - 1),
+                        fill=st.nothing()))
+    else:
+        x = draw(float_arrays((batch, steps, n_in), INPUT_BOUND, dtype))
+    for name in modelspec.stack.CELL_STATES[cell]:
+        if draw(_given(supports, f"{name}0")):
+            options[f"{name}0"] = draw(float_arrays((layers * directions, batch, hidden), WEIGHT_BOUND, dtype))
+    out_shape = (batch, n_out) if output == "last" else (batch, steps, n_out)
+    return Case(params, (x, draw(targets(options["loss"], out_shape, dtype))), options)
+

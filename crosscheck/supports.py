@@ -12,8 +12,10 @@ What cases to draw:
 - each option of the model (``model.options``: ``loss``, ``output``, ``reduction``,
   ``activation``, ...): a list or tuple of allowed values, e.g. ``{"loss": ["bce"]}``;
 - ``truncate``: ``"any"``, or a list of ``None`` (full BPTT) and/or window lengths k >= 1;
-- ``h0``, ``dh_last`` (arrays that are given or not): True (always given), False (never)
-  or ``"either"``;
+- ``h0``, ``c0``, ``dh_last``, ``dc_last`` (arrays that are given or not), ``bidirectional``
+  (a stack's reverse layers) and ``token_ids`` (a network's x as token ids through an
+  embedding): True
+  (always), False (never) or ``"either"``;
 - sizes, as the model's strategy names them (its ``sizes`` attribute, e.g. ``batch``,
   ``time``, ``n_in``, ``hidden``, ``n_out``, ``depth``, ``leading_axes``): an int, or a
   ``(min, max)`` pair, within the range the strategy draws;
@@ -43,7 +45,10 @@ from crosscheck import conventions
 from crosscheck.registry import Model, get
 
 TRUNCATE = "truncate"
-GIVEN = ("h0", "dh_last")   # optional arrays: whether the function takes them given
+GIVEN = ("h0", "c0", "dh_last", "dc_last")   # optional arrays: whether the function takes them given
+# a stack's or a network's structure, read from the parameters: reverse layers, an embedding
+STRUCTURE = {"bidirectional": lambda params: any(str(k).endswith("_reverse") for k in params),
+             "token_ids": lambda params: "Wemb" in params}
 ONE_HOT = "one_hot"
 
 
@@ -157,7 +162,7 @@ def validate(model, supports):
     for key, value in supports.items():
         if key == TRUNCATE:
             out[key] = _truncate(value)
-        elif key in GIVEN:
+        elif key in GIVEN or key in STRUCTURE:
             out[key] = _given(key, value)
         elif key in model.options:
             out[key] = _choices(key, value, tuple(model.options[key]), model.name)
@@ -223,11 +228,15 @@ def _n_out(params):
 SIZE_OF = {
     "batch": lambda params, x: [np.shape(x)[0]],
     "time": lambda params, x: [np.shape(x)[1]],
-    "n_in": lambda params, x: [np.shape(x)[-1]],
+    "n_in": lambda params, x: [np.shape(params["Wemb"])[1] if "Wemb" in params else np.shape(x)[-1]],
     "leading_axes": lambda params, x: [np.ndim(x) - 1],
     "depth": lambda params, x: [len(params) // 2 - 1],
     "hidden": lambda params, x: ([np.shape(params["Whh"])[0]] if "Whh" in params
+                                 else [np.shape(params["Whh_l0"])[0]] if "Whh_l0" in params
                                  else _widths(params)[:-1]),
+    "vocab": lambda params, x: [np.shape(params[k])[0] for k in ("Wemb", "W") if k in params][:1],
+    "layers": lambda params, x: [len({str(k).split("_l")[-1].split("_")[0] for k in params
+                                      if str(k).startswith("Wxh_l")})],
     "n_out": lambda params, x: _n_out(params),
 }
 
@@ -249,6 +258,8 @@ def allows(case, supports):
             ok = allowed == "any" or value in allowed
         elif key in GIVEN:
             ok = allowed == "either" or (value is not None) == allowed
+        elif key in STRUCTURE:
+            ok = allowed == "either" or STRUCTURE[key](params) == allowed
         elif key == ONE_HOT:
             ok = not allowed or _is_one_hot(x)
         elif key in SIZE_OF:

@@ -69,7 +69,8 @@ def manual_vjp(forward, backward, input_names=("x",), upstream=()):
         out, cache = forward(params, x, **routed["forward"])
         extra = {"input_grads": return_input_grads} if "input_grads" in names["backward"] else {}
         grads, *inputs = backward(params, cache, dout, **routed["backward"], **extra)
-        last = {extra.state: getattr(cache, f"{extra.state}_last") for extra in upstream}
+        last = {extra.state: getattr(cache, f"{extra.state}_last") for extra in upstream
+                if options.get(extra.name) is not None}
         value = _value(np, out, last, dout, options, upstream)
         if not return_input_grads:
             return value, grads

@@ -2,4 +2,4 @@
 (``manual.layers``), the losses, and the models composed from them (``mlp``, ``rnn``).
 
 Training (optimizer, estimators, datasets) lives in the ``training`` package."""
-from manual import activations, init, layers, losses, mlp, rnn  # noqa: F401
+from manual import activations, init, layers, losses, mlp, rnn, seqnet  # noqa: F401

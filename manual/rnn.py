@@ -45,9 +45,7 @@ def init_params(n_in, n_hidden, n_out, *, rng=None, dtype=np.float64):
     for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
         checks.check_positive_int(name, value)
     rng = np.random.default_rng(rng)
-    return {"Wxh": initializers.glorot_uniform(rng, (n_in, n_hidden), dtype),
-            "Whh": initializers.orthogonal(rng, (n_hidden, n_hidden), dtype),
-            "bh": np.zeros(n_hidden, dtype=dtype),
+    return {**recurrent.init_params(n_in, n_hidden, rng=rng, dtype=dtype),
             "Wy": initializers.glorot_uniform(rng, (n_hidden, n_out), dtype),
             "by": np.zeros(n_out, dtype=dtype)}
 

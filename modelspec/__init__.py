@@ -16,4 +16,4 @@ side behind the same bug in the other.
 from modelspec.checks import (FLOAT_DTYPES, LOSSES, REDUCTIONS, check_nonempty,  # noqa: F401
                               check_option, check_params, check_positive_int, check_shape,
                               check_target, real_array, renamed_option, shape_text)
-from modelspec import linear, recurrent, mlp, rnn, table  # noqa: F401,E402
+from modelspec import linear, recurrent, mlp, rnn, table, stack, embedding, gru, lstm, seqnet  # noqa: F401,E402

@@ -54,11 +54,25 @@ LINEAR = Entry("linear", "layer", "affine layer out = x @ W + b over any leading
 RECURRENT = Entry("recurrent", "layer",
                   "vanilla RNN layer over a sequence, tanh or relu, h0, full and truncated BPTT, "
                   "any upstream gradient at every state and the last")
+LSTM = Entry("lstm", "layer",
+             "LSTM layer over a sequence: input, forget, cell, output gates, h0 and c0, full and "
+             "truncated BPTT, any upstream gradient at every state and the last h and c")
+GRU = Entry("gru", "layer",
+            "GRU layer over a sequence (PyTorch's formulation, reset gate inside W_hn), h0, full "
+            "and truncated BPTT, any upstream gradient at every state and the last")
+EMBEDDING = Entry("embedding", "layer",
+                  "token ids (batch, time) to vectors, a gradient accumulated over repeated tokens")
+STACK = Entry("stack", "layer",
+              "stacked recurrent layers of any cell, any depth, one or two directions (PyTorch's "
+              "num_layers and bidirectional), full BPTT, truncated when unidirectional")
 MLP = Entry("mlp", "model", "multi-layer perceptron, 0-4 hidden layers (seed 001)")
 RNN = Entry("rnn", "model",
             "vanilla RNN, full and truncated BPTT, many-to-one and many-to-many (seeds 000-004)")
+SEQNET = Entry("seqnet", "model",
+               "sequence network: token ids through an embedding or real x, a stack of any cell "
+               "(recurrent, lstm, gru), depth and direction, a linear head; many-to-one and many-to-many")
 
-ENTRIES = (LINEAR, RECURRENT, MLP, RNN)
+ENTRIES = (LINEAR, RECURRENT, LSTM, GRU, EMBEDDING, STACK, MLP, RNN, SEQNET)
 
 
 def names(kind=None):

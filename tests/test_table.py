@@ -57,5 +57,6 @@ def test_the_readme_table_is_the_registry():
 
 
 def test_unknown_names_are_refused_with_the_known_ones():
-    with pytest.raises(ValueError, match="unknown layer or model 'lstm'; known: linear, recurrent, mlp, rnn"):
-        table.get("lstm")
+    known = "linear, recurrent, lstm, gru, embedding, stack, mlp, rnn, seqnet"
+    with pytest.raises(ValueError, match=f"unknown layer or model 'transformer'; known: {known}"):
+        table.get("transformer")

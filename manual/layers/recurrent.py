@@ -17,7 +17,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from manual import init as initializers
 from manual.activations import ACTIVATIONS, DERIVATIVES
+from modelspec import checks
 from modelspec import recurrent as spec
 
 STATES = ("h",)            # the recurrent state: h0 in, dh_last / dh0 in backward
@@ -42,6 +44,19 @@ class RecurrentCache(NamedTuple):
     def state_at(self, t):
         """The state after step t (0 .. T), ``{"h": h_t}``."""
         return {"h": self.hs[t]}
+
+
+def init_params(n_in, hidden, *, rng=None, dtype=np.float64):
+    """Glorot-uniform ``Wxh``, orthogonal ``Whh`` (seed 003's choice), zero ``bh``.
+
+    rng: None, an int seed or a Generator. Returns ``{"Wxh", "Whh", "bh"}``.
+    """
+    checks.check_positive_int("n_in", n_in)
+    checks.check_positive_int("hidden", hidden)
+    rng = np.random.default_rng(rng)
+    return {"Wxh": initializers.glorot_uniform(rng, (n_in, hidden), dtype),
+            "Whh": initializers.orthogonal(rng, (hidden, hidden), dtype),
+            "bh": np.zeros(hidden, dtype=dtype)}
 
 
 def forward(params, x, *, h0=None, activation="tanh", nonlinearity=None):

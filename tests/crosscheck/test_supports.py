@@ -68,8 +68,8 @@ def test_a_bad_declaration_is_refused_naming_the_key_and_what_is_allowed(name, d
 def test_the_model_must_be_a_registered_model():
     with pytest.raises(TypeError, match="model must be a crosscheck.Model"):
         supports.validate(42, {})
-    with pytest.raises(ValueError, match="unknown model 'lstm'"):
-        supports.validate("lstm", {})
+    with pytest.raises(ValueError, match="unknown model 'transformer'"):
+        supports.validate("transformer", {})
 
 
 def test_a_declaration_is_normalized():
@@ -113,6 +113,21 @@ RESTRICTIONS = {
                  one_hot=True, reduction=["sum"], activation=["relu"], n_in=3, hidden=(2, 3), n_out=1),
             dict(loss=["cross_entropy", "mse"], output=["all"], truncate=[None, 3], h0=True,
                  n_out=(2, 3))],
+    "lstm": [dict(truncate=[2], h0=True, c0=False, dh_last=False, batch=(2, 3), time=5, one_hot=True,
+                  n_in=4, hidden=2),
+             dict(truncate=[None], h0=False, c0=True, dc_last=True, time=(1, 3), hidden=(3, 4))],
+    "gru": [dict(truncate=[2], h0=True, dh_last=False, batch=(2, 3), time=5, one_hot=True, n_in=4, hidden=2),
+            dict(truncate=[None], h0=False, dh_last=True, time=(1, 3), hidden=(3, 4))],
+    "embedding": [dict(vocab=1, n_out=(2, 3), batch=(1, 2), time=4),
+                  dict(vocab=(5, 6), n_out=4)],
+    "stack": [dict(cell=["lstm"], layers=2, bidirectional=True, h0=True, c0=False, batch=2, time=(2, 3),
+                   hidden=2, n_in=1),
+              dict(cell=["gru", "recurrent"], bidirectional=False, truncate=[2], dh_last=True,
+                   layers=(1, 2), time=(3, 5))],
+    "seqnet": [dict(cell=["gru"], token_ids=True, vocab=(2, 3), output=["last"], loss=["cross_entropy"],
+                    bidirectional=True, layers=2, h0=True),
+               dict(cell=["lstm"], token_ids=False, truncate=[2], output=["all"], layers=1, c0=True, n_out=1,
+                    reduction=["sum"])],
 }
 
 
@@ -124,10 +139,14 @@ def _mlp_widths(params):
 SIZES = {
     "batch": lambda c: [c.args[0].shape[0]],
     "time": lambda c: [c.args[0].shape[1]],
-    "n_in": lambda c: [c.args[0].shape[-1]],
+    "n_in": lambda c: ([c.args[0].shape[-1]] if c.args[0].dtype.kind == "f" else
+                       [c.params["Wemb"].shape[1]] if "Wemb" in c.params else []),
     "leading_axes": lambda c: [c.args[0].ndim - 1],
     "depth": lambda c: [len(c.params) // 2 - 1],
-    "hidden": lambda c: [c.params["Whh"].shape[0]] if "Whh" in c.params else _mlp_widths(c.params)[:-1],
+    "hidden": lambda c: ([c.params["Whh"].shape[0]] if "Whh" in c.params else [c.params["Whh_l0"].shape[0]]
+                         if "Whh_l0" in c.params else _mlp_widths(c.params)[:-1]),
+    "layers": lambda c: [sum(k.startswith("Wxh_l") and not k.endswith("_reverse") for k in c.params)],
+    "vocab": lambda c: [c.params[k].shape[0] for k in ("Wemb", "W") if k in c.params][:1],
     "n_out": lambda c: ([c.params["Wy"].shape[1]] if "Wy" in c.params else [c.params["W"].shape[1]]
                         if "W" in c.params else _mlp_widths(c.params)[-1:]),
 }
@@ -140,8 +159,12 @@ def _one_hot(x):
 def holds(case, key, declared):
     """Whether ``case`` satisfies one declared ``key`` (as written in RESTRICTIONS)."""
     value = case.options.get(key)
-    if key in ("h0", "dh_last"):
+    if key in ("h0", "c0", "dh_last", "dc_last"):
         return (value is not None) == declared
+    if key == "bidirectional":
+        return any(k.endswith("_reverse") for k in case.params) == declared
+    if key == "token_ids":
+        return ("Wemb" in case.params) == declared
     if key == "one_hot":
         return not declared or _one_hot(case.args[0])
     if key in SIZES:
@@ -211,7 +234,7 @@ def _exactly(model, case):
     exact, excluding = {}, {}
     for key, shown in model.options.items():
         value = case.options.get(key)
-        if key in ("h0", "dh_last"):
+        if key in ("h0", "c0", "dh_last", "dc_last"):
             exact[key], excluding[key] = value is not None, value is None
         elif key == "truncate":
             exact[key], excluding[key] = [value], [1 if value is None else None]
@@ -232,6 +255,9 @@ def _exactly(model, case):
         exact["one_hot"] = _one_hot(case.args[0])
         if not exact["one_hot"]:
             excluding["one_hot"] = True
+    for flag in set(model.cases.flags) & {"bidirectional", "token_ids"}:
+        exact[flag] = holds(case, flag, True)
+        excluding[flag] = not exact[flag]
     return exact, excluding
 
 

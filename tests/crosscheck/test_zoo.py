@@ -82,6 +82,12 @@ def test_references_without_a_bug_pass(model, reference):
     assert result.ok, result.summary()
 
 
+def test_the_stack_reference_without_a_bug_passes():
+    from crosscheck.zoo import stack_bugs
+    result = crosscheck.verify(stack_bugs.STACK, manual=stack_bugs._bug(), input_grads=True)
+    assert result.ok, result.summary()
+
+
 def test_gallery_covers_mlp_rnn_losses_and_the_seeds():
     assert len(zoo.BUGS) >= 20
     assert len(zoo.BY_NAME) == len(zoo.BUGS)              # names are unique
