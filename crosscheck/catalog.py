@@ -29,10 +29,20 @@ def _linear_examples():
     )
 
 
-def _recurrent_params(n_in, hidden, seed=0):
+def _like(made, seed=0):
+    """Parameters shaped as ``made`` (what an ``init_params`` returns), each drawn uniform
+    in [-1, 1] in its order, the recurrent weights (``Whh...``) in [-0.5, 0.5]."""
     rng = np.random.default_rng(seed)
-    return {"Wxh": _uniform(rng, (n_in, hidden)), "Whh": _uniform(rng, (hidden, hidden), 0.5),
-            "bh": _uniform(rng, hidden)}
+    return {k: _uniform(rng, np.shape(v), 0.5 if k.startswith("Whh") else 1.0) for k, v in made.items()}
+
+
+def _cell_params(cell, n_in, hidden, seed=0):
+    """One recurrent layer of ``cell`` (a table entry): see :func:`_like`."""
+    return _like(cell.manual_module().init_params(n_in, hidden, rng=0), seed)
+
+
+def _recurrent_params(n_in, hidden, seed=0):
+    return _cell_params(table.RECURRENT, n_in, hidden, seed)
 
 
 def _recurrent_examples():
@@ -109,14 +119,15 @@ def _rnn_large_logits_example():
 
 
 def _smooth_recurrence(case):
-    # finite differences see the true gradient: no ReLU kinks, and no truncation shorter
-    # than the sequence (a longer window is full BPTT)
-    return case.options["activation"] == "tanh" and (
+    # finite differences see the true gradient: no ReLU kinks (the gated cells have none),
+    # and no truncation shorter than the sequence (a longer window is full BPTT)
+    return case.options.get("activation", "tanh") == "tanh" and (
         case.options["truncate"] is None or case.options["truncate"] > case.args[0].shape[1])
 
 
+_STATE = ("None", "(batch, H) array")
 _RECURRENT_OPTIONS = dict(activation=modelspec.recurrent.ACTIVATIONS, truncate=("None", "1, 2, ..."),
-                          h0=("None", "(batch, H) array"))
+                          h0=_STATE)
 _LAST_STATE = vjp.Upstream("dh_last", "h")
 
 # What the cross-check needs of each table entry beyond its manual and auto modules.
@@ -125,7 +136,7 @@ CHECKS = {
                        examples=_linear_examples()),
     table.RECURRENT: dict(cases=strategies.recurrent_cases, arg_names=("x", "dout"),
                           input_grads=("x", "h0"), examples=_recurrent_examples(),
-                          options={**_RECURRENT_OPTIONS, "dh_last": ("None", "(batch, H) array")},
+                          options={**_RECURRENT_OPTIONS, "dh_last": _STATE},
                           smooth=_smooth_recurrence, upstream=(_LAST_STATE,)),
     table.MLP: dict(cases=strategies.mlp_cases, examples=(_mlp_kink_example(),),
                     options=dict(loss=modelspec.LOSSES, activation=modelspec.mlp.ACTIVATIONS,
@@ -141,9 +152,7 @@ CHECKS = {
 # --------------------------------------------------------------------------- lstm
 
 def _lstm_params(n_in, hidden, seed=0):
-    rng = np.random.default_rng(seed)
-    return {"Wxh": _uniform(rng, (n_in, 4 * hidden)), "Whh": _uniform(rng, (hidden, 4 * hidden), 0.5),
-            "bh": _uniform(rng, 4 * hidden)}
+    return _cell_params(table.LSTM, n_in, hidden, seed)
 
 
 def _lstm_examples():
@@ -171,27 +180,18 @@ def _lstm_examples():
     )
 
 
-def _smooth_lstm(case):
-    # sigmoid and tanh have no kink: finite differences apply unless a window shorter than
-    # the sequence (or equal to it) cuts the gradient
-    return case.options["truncate"] is None or case.options["truncate"] > case.args[0].shape[1]
-
-
-_LSTM_ARRAY = ("None", "(batch, H) array")
 CHECKS[table.LSTM] = dict(
     cases=strategies.lstm_cases, arg_names=("x", "dout"), input_grads=("x", "h0", "c0"),
-    examples=_lstm_examples(), smooth=_smooth_lstm,
-    options=dict(truncate=("None", "1, 2, ..."), h0=_LSTM_ARRAY, c0=_LSTM_ARRAY,
-                 dh_last=_LSTM_ARRAY, dc_last=_LSTM_ARRAY),
+    examples=_lstm_examples(), smooth=_smooth_recurrence,
+    options=dict(truncate=("None", "1, 2, ..."), h0=_STATE, c0=_STATE,
+                 dh_last=_STATE, dc_last=_STATE),
     upstream=(vjp.Upstream("dh_last", "h"), vjp.Upstream("dc_last", "c")))
 
 
 # --------------------------------------------------------------------------- gru
 
 def _gru_params(n_in, hidden, seed=0):
-    rng = np.random.default_rng(seed)
-    return {"Wxh": _uniform(rng, (n_in, 3 * hidden)), "Whh": _uniform(rng, (hidden, 3 * hidden)),
-            "bxh": _uniform(rng, 3 * hidden), "bhh": _uniform(rng, 3 * hidden)}
+    return _cell_params(table.GRU, n_in, hidden, seed)
 
 
 def _gru_examples():
@@ -216,17 +216,10 @@ def _gru_examples():
     )
 
 
-def _smooth_gru(case):
-    # sigmoid and tanh have no kink: finite differences apply unless a window no longer
-    # than the sequence cuts the gradient
-    return case.options["truncate"] is None or case.options["truncate"] > case.args[0].shape[1]
-
-
 CHECKS[table.GRU] = dict(
     cases=strategies.gru_cases, arg_names=("x", "dout"), input_grads=("x", "h0"),
-    examples=_gru_examples(), smooth=_smooth_gru,
-    options=dict(truncate=("None", "1, 2, ..."), h0=("None", "(batch, H) array"),
-                 dh_last=("None", "(batch, H) array")),
+    examples=_gru_examples(), smooth=_smooth_recurrence,
+    options=dict(truncate=("None", "1, 2, ..."), h0=_STATE, dh_last=_STATE),
     upstream=(vjp.Upstream("dh_last", "h"),))
 
 
@@ -257,10 +250,7 @@ def _stack_params(cell, n_in, hidden, layers, directions, seed=0):
     """Parameters of a stack of ``cell`` drawn uniform in [-1, 1] (recurrent weights in
     [-0.5, 0.5]), shaped as its ``init_params`` makes them."""
     from manual.layers import stack
-    rng = np.random.default_rng(seed)
-    shapes = {k: v.shape for k, v in stack.init_params(n_in, hidden, layers, cell=cell,
-                                                       bidirectional=directions == 2, rng=0).items()}
-    return {k: _uniform(rng, shape, 0.5 if k.startswith("Whh") else 1.0) for k, shape in shapes.items()}
+    return _like(stack.init_params(n_in, hidden, layers, cell=cell, bidirectional=directions == 2, rng=0), seed)
 
 
 def _stack_examples(cell):
@@ -307,9 +297,8 @@ def _seqnet_examples(cell):
     states = modelspec.stack.CELL_STATES[cell]
 
     def params(layers, bidirectional, vocab=None, seed=0):
-        made = seqnet.init_params(2, 3, 2, layers, cell=cell, bidirectional=bidirectional, vocab=vocab, rng=0)
-        draw = np.random.default_rng(seed)
-        return {k: _uniform(draw, v.shape, 0.5 if k.startswith("Whh") else 1.0) for k, v in made.items()}
+        return _like(seqnet.init_params(2, 3, 2, layers, cell=cell, bidirectional=bidirectional, vocab=vocab,
+                                        rng=0), seed)
 
     def initial(slots, batch):
         return {f"{s}0": _uniform(rng, (slots, batch, 3)) for s in states}

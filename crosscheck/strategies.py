@@ -12,6 +12,8 @@ allowed values, integer ranges), never by filtering. The sizes a strategy draws,
 the sizes ``supports`` may narrow, are its ``sizes`` attribute: ``{name: (min, max)}``;
 its ``flags`` attribute names the yes/no keys it honours (``one_hot``).
 """
+import itertools
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -206,51 +208,81 @@ def _recurrent_shape(draw, supports, sizes):
 
 
 def _recurrent_arrays(draw, dtype, shape):
-    """What the recurrent layer and the RNN share: ``(params, x, h0)`` with Wxh, Whh, bh,
-    x real or one-hot tokens and h0 (or None) for the sizes of ``shape``.
-
-    n_in and H are drawn independently, so Wxh is mostly non-square, and every element
-    of Whh is drawn on its own, so it is almost never symmetric: a missing transpose
-    changes the result.
-    """
-    batch, steps, n_in, hidden = (shape[k] for k in ("batch", "time", "n_in", "hidden"))
-    params = {"Wxh": draw(float_arrays((n_in, hidden), WEIGHT_BOUND, dtype)),
-              # |Whh| <= 1/sqrt(H) keeps a ReLU recurrence from growing faster than about
-              # sqrt(H) per step, so ten steps stay far from overflow in float32
-              "Whh": draw(float_arrays((hidden, hidden), WEIGHT_BOUND / np.sqrt(hidden), dtype)),
-              "bh": draw(float_arrays((hidden,), WEIGHT_BOUND, dtype))}
-    if shape["one_hot"]:
-        tokens = draw(arrays(np.int64, (batch, steps), elements=st.integers(0, n_in - 1),
-                             fill=st.nothing()))
-        x = np.eye(n_in, dtype=dtype)[tokens]
-    else:
-        x = draw(float_arrays((batch, steps, n_in), INPUT_BOUND, dtype))
+    """The RNN's recurrent part: ``(params, x, h0)`` with Wxh, Whh, bh
+    (:func:`_cell_arrays`), x real or one-hot tokens and h0 (or None) for the sizes of
+    ``shape``."""
+    batch, hidden = shape["batch"], shape["hidden"]
+    params = _cell_arrays(draw, table.RECURRENT.name, shape["n_in"], hidden, dtype)
+    x = _sequence(draw, shape, dtype)
     h0 = draw(float_arrays((batch, hidden), WEIGHT_BOUND, dtype)) if shape["h0"] else None
     return params, x, h0
 
 
-@_declares(RECURRENT_SIZES, flags=("one_hot",))
-@st.composite
-def recurrent_cases(draw, dtype=np.float64, supports=None):
-    """Recurrent layer cases: batch 1-6, time 1-10, n_in 1-5, H 1-6, both activations,
-    truncate None or 1 .. time + 2, with and without h0, x real or one-hot, and an
-    upstream gradient at every state (dout ``(batch, time, H)``), at the last state only
-    (``dh_last``, dout None: what a many-to-one head sends), or both; upstream gradients
+def _sequence(draw, shape, dtype):
+    """x ``(batch, time, n_in)``: one-hot tokens when ``shape["one_hot"]``, else real."""
+    batch, steps, n_in = (shape[k] for k in ("batch", "time", "n_in"))
+    if shape["one_hot"]:
+        tokens = draw(arrays(np.int64, (batch, steps), elements=st.integers(0, n_in - 1),
+                             fill=st.nothing()))
+        return np.eye(n_in, dtype=dtype)[tokens]
+    return draw(float_arrays((batch, steps, n_in), INPUT_BOUND, dtype))
+
+
+def _upstream(supports, states):
+    """Which upstream gradients a recurrent layer's case gives, as ``(dout, *d<state>_last)``
+    flags: every combination with at least one that ``supports`` allows."""
+    given = {"either": (False, True), True: (True,), False: (False,)}
+    return [(dout,) + last for dout in (True, False)
+            for last in itertools.product(*(given[_allowed(supports, f"d{s}_last", "either")] for s in states))
+            if dout or any(last)]
+
+
+def cell_cases(cell, sizes):
+    """The strategy of a recurrent layer (``cell``, a table name): sizes in ``sizes``;
+    its parameters shaped as its ``init_params`` makes them (:func:`_cell_arrays`);
+    truncate None or 1 .. time + 2 (:func:`_truncations`); the vanilla cell's activations;
+    every initial state given or not, each on its own; x real or one-hot; upstream
+    gradients at every state (dout ``(batch, time, H)``) and/or at the last of each state
+    (``dh_last``, ``dc_last``; dout None is what a many-to-one head sends), at least one,
     at a drawn :func:`dout_scales`."""
-    shape = _recurrent_shape(draw, supports, RECURRENT_SIZES)
-    options = dict(truncate=draw(_truncations(shape["time"], supports)),
-                   activation=draw(_choice(supports, "activation", modelspec.recurrent.ACTIVATIONS)))
-    where = draw(st.sampled_from({"either": ("every", "last", "both"), True: ("last", "both"),
-                                  False: ("every",)}[_allowed(supports, "dh_last", "either")]))
-    bound = INPUT_BOUND * draw(dout_scales())
-    params, x, h0 = _recurrent_arrays(draw, dtype, shape)
-    if h0 is not None:
-        options["h0"] = h0
-    batch, hidden = shape["batch"], shape["hidden"]
-    dout = None if where == "last" else draw(float_arrays((batch, shape["time"], hidden), bound, dtype))
-    if where != "every":
-        options["dh_last"] = draw(float_arrays((batch, hidden), bound, dtype))
-    return Case(params, (x, dout), options)
+    states = modelspec.stack.CELL_STATES[cell]
+
+    @_declares(sizes, flags=("one_hot",))
+    @st.composite
+    def cases(draw, dtype=np.float64, supports=None):
+        shape = _recurrent_shape(draw, supports, sizes)
+        given = {s: shape["h0"] if s == "h" else draw(_given(supports, f"{s}0")) for s in states}
+        options = dict(truncate=draw(_truncations(shape["time"], supports)))
+        if cell == table.RECURRENT.name:
+            options["activation"] = draw(_choice(supports, "activation", modelspec.recurrent.ACTIVATIONS))
+        dout_given, *last_given = draw(st.sampled_from(_upstream(supports, states)))
+        bound = INPUT_BOUND * draw(dout_scales())
+        batch, hidden = shape["batch"], shape["hidden"]
+        params = _cell_arrays(draw, cell, shape["n_in"], hidden, dtype)
+        x = _sequence(draw, shape, dtype)
+        for s in states:
+            if given[s]:
+                options[f"{s}0"] = draw(float_arrays((batch, hidden), WEIGHT_BOUND, dtype))
+        dout = draw(float_arrays((batch, shape["time"], hidden), bound, dtype)) if dout_given else None
+        for s, last in zip(states, last_given):
+            if last:
+                options[f"d{s}_last"] = draw(float_arrays((batch, hidden), bound, dtype))
+        return Case(params, (x, dout), options)
+    return cases
+
+
+def _cell_arrays(draw, cell, n_in, hidden, dtype):
+    """One recurrent layer's parameters for ``cell``, shaped as its ``init_params`` makes
+    them, every element drawn on its own (n_in and H independent: Wxh is mostly
+    non-square, Whh almost never symmetric, so a missing transpose shows). The recurrent
+    weights lie within 1/sqrt(H): that keeps a ReLU recurrence from growing faster than
+    about sqrt(H) per step, so ten steps stay far from overflow in float32."""
+    shapes = {k: v.shape for k, v in table.get(cell).manual_module().init_params(n_in, hidden, rng=0).items()}
+    return {k: draw(float_arrays(shape, WEIGHT_BOUND / (np.sqrt(hidden) if k.startswith("Whh") else 1), dtype))
+            for k, shape in shapes.items()}
+
+
+recurrent_cases = cell_cases(table.RECURRENT.name, RECURRENT_SIZES)
 
 
 RNN_SIZES = dict(RECURRENT_SIZES, n_out=(1, 3))
@@ -283,87 +315,12 @@ def rnn_cases(draw, dtype=np.float64, supports=None):
     return Case(params, (x, y), options)
 
 
-# --------------------------------------------------------------------------- lstm
+# --------------------------------------------------------------------------- lstm, gru
 
-LSTM_SIZES = dict(batch=(1, 4), time=(1, 6), n_in=(1, 4), hidden=(1, 4))
-
-
-def _lstm_upstream(supports):
-    """Which of dout, dh_last, dc_last a case gives: every non-empty combination that
-    ``supports`` allows (dout alone when it allows neither final-state gradient)."""
-    given = {"either": (False, True), True: (True,), False: (False,)}
-    return [(dout, dh, dc) for dout in (True, False)
-            for dh in given[_allowed(supports, "dh_last", "either")]
-            for dc in given[_allowed(supports, "dc_last", "either")] if dout or dh or dc]
-
-
-@_declares(LSTM_SIZES, flags=("one_hot",))
-@st.composite
-def lstm_cases(draw, dtype=np.float64, supports=None):
-    """LSTM layer cases: batch 1-4, time 1-6, n_in 1-4, H 1-4; Wxh ``(n_in, 4H)``, Whh
-    ``(H, 4H)`` within 1/sqrt(H) (see :func:`_recurrent_arrays`), bh ``(4H,)``; truncate
-    None or 1 .. time + 2; with and without h0 and c0 (each on its own); x real or one-hot;
-    upstream gradients at every state (dout), at the last h (dh_last) and/or the last c
-    (dc_last), at least one of the three, at a drawn :func:`dout_scales`."""
-    shape = _recurrent_shape(draw, supports, LSTM_SIZES)
-    shape["c0"] = draw(_given(supports, "c0"))
-    options = dict(truncate=draw(_truncations(shape["time"], supports)))
-    dout_given, dh_given, dc_given = draw(st.sampled_from(_lstm_upstream(supports)))
-    bound = INPUT_BOUND * draw(dout_scales())
-    batch, steps, n_in, hidden = (shape[k] for k in ("batch", "time", "n_in", "hidden"))
-    params = {"Wxh": draw(float_arrays((n_in, 4 * hidden), WEIGHT_BOUND, dtype)),
-              "Whh": draw(float_arrays((hidden, 4 * hidden), WEIGHT_BOUND / np.sqrt(hidden), dtype)),
-              "bh": draw(float_arrays((4 * hidden,), WEIGHT_BOUND, dtype))}
-    if shape["one_hot"]:
-        tokens = draw(arrays(np.int64, (batch, steps), elements=st.integers(0, n_in - 1),
-                             fill=st.nothing()))
-        x = np.eye(n_in, dtype=dtype)[tokens]
-    else:
-        x = draw(float_arrays((batch, steps, n_in), INPUT_BOUND, dtype))
-    for name in ("h0", "c0"):
-        if shape[name]:
-            options[name] = draw(float_arrays((batch, hidden), WEIGHT_BOUND, dtype))
-    dout = draw(float_arrays((batch, steps, hidden), bound, dtype)) if dout_given else None
-    for name, given in (("dh_last", dh_given), ("dc_last", dc_given)):
-        if given:
-            options[name] = draw(float_arrays((batch, hidden), bound, dtype))
-    return Case(params, (x, dout), options)
-
-
-# --------------------------------------------------------------------------- gru
-
-GRU_SIZES = dict(batch=(1, 4), time=(1, 6), n_in=(1, 4), hidden=(1, 4))
-
-
-@_declares(GRU_SIZES, flags=("one_hot",))
-@st.composite
-def gru_cases(draw, dtype=np.float64, supports=None):
-    """GRU layer cases: batch 1-4, time 1-6, n_in 1-4, H 1-4; Wxh ``(n_in, 3H)``, Whh
-    ``(H, 3H)``, bxh, bhh in [-1, 1] (h_t stays a convex mix of tanh values and h0, so no
-    bound on Whh is needed); truncate None or 1 .. time + 2, with and without h0, x real or
-    one-hot, and an upstream gradient at every state, at the last (``dh_last``) or both, at
-    a drawn :func:`dout_scales`."""
-    shape = _recurrent_shape(draw, supports, GRU_SIZES)
-    options = dict(truncate=draw(_truncations(shape["time"], supports)))
-    where = draw(st.sampled_from({"either": ("every", "last", "both"), True: ("last", "both"),
-                                  False: ("every",)}[_allowed(supports, "dh_last", "either")]))
-    bound = INPUT_BOUND * draw(dout_scales())
-    batch, steps, n_in, hidden = (shape[k] for k in ("batch", "time", "n_in", "hidden"))
-    sizes = {"Wxh": (n_in, 3 * hidden), "Whh": (hidden, 3 * hidden), "bxh": (3 * hidden,),
-             "bhh": (3 * hidden,)}
-    params = {key: draw(float_arrays(size, WEIGHT_BOUND, dtype)) for key, size in sizes.items()}
-    if shape["one_hot"]:
-        tokens = draw(arrays(np.int64, (batch, steps), elements=st.integers(0, n_in - 1),
-                             fill=st.nothing()))
-        x = np.eye(n_in, dtype=dtype)[tokens]
-    else:
-        x = draw(float_arrays((batch, steps, n_in), INPUT_BOUND, dtype))
-    if shape["h0"]:
-        options["h0"] = draw(float_arrays((batch, hidden), WEIGHT_BOUND, dtype))
-    dout = None if where == "last" else draw(float_arrays((batch, steps, hidden), bound, dtype))
-    if where != "every":
-        options["dh_last"] = draw(float_arrays((batch, hidden), bound, dtype))
-    return Case(params, (x, dout), options)
+# the gated cells: smaller than the vanilla cell's sizes (four and three times the GEMMs)
+CELL_SIZES = dict(batch=(1, 4), time=(1, 6), n_in=(1, 4), hidden=(1, 4))
+lstm_cases = cell_cases(table.LSTM.name, CELL_SIZES)
+gru_cases = cell_cases(table.GRU.name, CELL_SIZES)
 
 
 # --------------------------------------------------------------------------- embedding
@@ -394,14 +351,6 @@ def embedding_cases(draw, dtype=np.float64, supports=None):
 # --------------------------------------------------------------------------- stacks
 
 STACK_SIZES = dict(batch=(1, 3), time=(1, 5), n_in=(1, 3), hidden=(1, 3), layers=(1, 3))
-
-
-def _cell_arrays(draw, cell, n_in, hidden, dtype):
-    """One layer's parameters for ``cell``, shaped as its ``init_params`` makes them; the
-    recurrent weights within 1/sqrt(H) (see :func:`_recurrent_arrays`)."""
-    shapes = {k: v.shape for k, v in table.get(cell).manual_module().init_params(n_in, hidden, rng=0).items()}
-    return {k: draw(float_arrays(shape, WEIGHT_BOUND / (np.sqrt(hidden) if k.startswith("Whh") else 1), dtype))
-            for k, shape in shapes.items()}
 
 
 @_declares(STACK_SIZES, flags=("bidirectional",))

@@ -3,6 +3,7 @@ import functools
 from typing import NamedTuple
 
 from crosscheck.check import verify
+from crosscheck.registry import get
 from crosscheck.zoo.bugs import BUGS, BY_NAME, Bug
 
 
@@ -36,7 +37,10 @@ def minimal_case(result):
     case = result.case
     if case is None:
         return ""
-    shapes = " ".join(f"{k}{s}".replace(" ", "") for k, s in case.shapes().items())
+    arg_names = get(result.model).arg_names              # a layer's second argument is dout
+    absent = {name for name, arg in zip(arg_names, case.args) if arg is None}
+    shapes = " ".join(f"{k}{s}".replace(" ", "") for k, s in case.shapes(arg_names).items()
+                      if k not in absent)
     options = " ".join(f"{k}={v}" for k, v in case.plain_options().items()
                        if not str(v).startswith("array"))
     return f"{shapes}; {options}"
