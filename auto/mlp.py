@@ -16,7 +16,13 @@ def _layer(params, i):
 
 
 def logits(params, x, *, activation="relu"):
-    """Output of the linear output layer, ``(batch, n_out)``, for x ``(batch, n_in)``."""
+    """Output of the linear output layer, ``(batch, n_out)``, for x ``(batch, n_in)``;
+    arguments validated as ``manual.mlp.forward`` validates them."""
+    spec.forward_inputs(values(params), values(x), activation=activation)
+    return _logits(params, x, activation)
+
+
+def _logits(params, x, activation):
     act = ACTIVATIONS[activation]
     last = spec.n_layers(params) - 1
     a = x
@@ -29,4 +35,4 @@ def loss(params, x, y, *, loss, activation="relu", reduction="mean"):
     """Scalar loss of the MLP; same arguments and meaning as ``manual.mlp.loss_and_grads``."""
     _, y = spec.inputs(values(params), values(x), y, loss=loss, activation=activation,
                        reduction=reduction)
-    return losses.LOSSES[loss](logits(params, x, activation=activation), y, reduction)
+    return losses.LOSSES[loss](_logits(params, x, activation), y, reduction)

@@ -15,7 +15,15 @@ from modelspec import rnn as spec
 
 
 def logits(params, x, *, h0=None, output="last", truncate=None, activation="tanh"):
-    """Logits ``(batch, n_out)`` (output="last") or ``(batch, T, n_out)`` (output="all")."""
+    """Logits ``(batch, n_out)`` (output="last") or ``(batch, T, n_out)`` (output="all");
+    arguments validated as ``manual.rnn.forward`` validates them (and truncate)."""
+    _, _, activation = spec.forward_inputs(values(params), values(x), h0=values(h0), output=output,
+                                           activation=activation)
+    spec.recurrent.check_truncate(truncate)
+    return _logits(params, x, h0, output, truncate, activation)
+
+
+def _logits(params, x, h0, output, truncate, activation):
     hs = recurrent.states(params, x, h0, activation)
     steps = len(hs) - 1
     head = {"W": params["Wy"], "b": params["by"]}
@@ -31,5 +39,5 @@ def loss(params, x, y, *, loss, output="last", truncate=None, reduction="mean", 
     _, y, _, activation = spec.inputs(values(params), values(x), y, loss=loss, output=output,
                                       truncate=truncate, reduction=reduction, h0=values(h0),
                                       activation=activation, nonlinearity=nonlinearity)
-    z = logits(params, x, h0=h0, output=output, truncate=truncate, activation=activation)
+    z = _logits(params, x, h0, output, truncate, activation)
     return losses.LOSSES[loss](z, y, reduction)

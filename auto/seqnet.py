@@ -12,7 +12,14 @@ from modelspec import table
 
 def logits(params, x, *, cell=table.RECURRENT.name, h0=None, c0=None, output="last",
            truncate=None, activation="tanh"):
-    """Logits ``(batch, n_out)`` (output="last") or ``(batch, T, n_out)`` (output="all")."""
+    """Logits ``(batch, n_out)`` (output="last") or ``(batch, T, n_out)`` (output="all");
+    arguments validated as ``manual.seqnet.forward`` validates them (and truncate)."""
+    spec.forward_inputs(values(params), values(x), cell=cell, h0=values(h0), c0=values(c0), output=output,
+                        activation=activation, truncate=truncate)
+    return _logits(params, x, cell, h0, c0, output, truncate, activation)
+
+
+def _logits(params, x, cell, h0, c0, output, truncate, activation):
     emb, layers, head = spec.parts(params)
     if emb is not None:
         x = embedding.forward(emb, x)
@@ -31,6 +38,5 @@ def loss(params, x, y, *, loss, cell=table.RECURRENT.name, output="last", trunca
     _, y, _, activation = spec.inputs(values(params), values(x), y, loss=loss, cell=cell, output=output,
                                       truncate=truncate, reduction=reduction, h0=values(h0),
                                       c0=values(c0), activation=activation)
-    z = logits(params, x, cell=cell, h0=h0, c0=c0, output=output, truncate=truncate,
-               activation=activation)
+    z = _logits(params, x, cell, h0, c0, output, truncate, activation)
     return losses.LOSSES[loss](z, y, reduction)

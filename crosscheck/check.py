@@ -21,8 +21,9 @@ from hypothesis import Verbosity, example, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from crosscheck import contracts, profiles, registry
-from crosscheck.compare import Comparison, compare
-from crosscheck.numeric import FD_RTOL, fd_atol, numeric_grad
+from crosscheck.compare import Comparison, check_tolerances, compare
+from crosscheck.numeric import FD_RTOL, check_callable, check_param_dict, fd_atol, numeric_grad
+from modelspec.checks import check_flag
 
 # Finite differences cost two loss evaluations per scalar parameter; verify asks for
 # them only on cases with at most this many parameter entries.
@@ -66,10 +67,19 @@ def check(manual_fn, auto_loss, params, *args, rtol=None, atol=None, **options):
     """Compare ``manual_fn`` with autograd on one case.
 
     Inputs: ``manual_fn(params, *args, **options) -> (loss, grads)``; ``auto_loss`` with the
-    same signature returning the scalar loss, written with ``autograd.numpy``; the case.
+    same signature returning the scalar loss, written with ``autograd.numpy``; the case:
+    params a dict ``{str: finite float32/float64 ndarray}`` of one dtype; rtol/atol None or
+    finite numbers >= 0. Refused by name (TypeError/ValueError) before any call: functions
+    that are not callable, bad params or tolerances; after the call, a manual_fn that does
+    not return ``(loss, grads)`` with a real scalar loss (TypeError).
     Returns: :class:`crosscheck.Comparison` over the key ``"loss"`` and every parameter.
     """
-    loss, grads = manual_fn(params, *args, **options)
+    check_callable("manual_fn", manual_fn, "manual_fn(params, *args, **options) -> (loss, grads)")
+    check_callable("auto_loss", auto_loss, "auto_loss(params, *args, **options) -> scalar, "
+                                           "written with autograd.numpy")
+    check_param_dict(params)
+    check_tolerances(rtol, atol)
+    loss, grads, _ = contracts.unpack(manual_fn(params, *args, **options), False, "manual_fn")
     ref_loss, ref_grads, _ = _auto_value_and_grads(auto_loss, params, args, options)
     return _compare_all(loss, grads, {}, ref_loss, ref_grads, {}, rtol, atol)
 
@@ -113,11 +123,24 @@ def check_case(model, case, *, manual=None, input_grads=None, numeric=True, rtol
     also compare gradients for ``model.input_grads`` (default: only when checking the
     model's own function, which can return them); numeric: add finite differences as a
     third opinion when the case is small and smooth; repeat: call the function twice and
-    require the same answer. Raises :class:`crosscheck.contracts.UsageError` or
-    :class:`~crosscheck.contracts.ContractError` (see there); what the checked function
-    raises otherwise propagates.
+    require the same answer. Raises :class:`crosscheck.contracts.UsageError` (a TypeError)
+    or :class:`~crosscheck.contracts.ContractError` (see there); what the checked function
+    raises otherwise propagates. Refused by name before any call: an unknown model, a case
+    that is not a :class:`Case` or whose params are not a dict of finite float arrays of one
+    dtype, manual not None or callable, input_grads not None/bool, numeric or repeat not
+    bools, rtol/atol not None or finite numbers >= 0.
     """
     model = registry.get(model)
+    if not isinstance(case, registry.Case):
+        raise TypeError(f"case must be a crosscheck.Case(params, args, options); got {type(case).__name__}")
+    check_param_dict(case.params)
+    if manual is not None:
+        check_callable("manual", manual, "the function to check, fn(params, *args, **options) -> (loss, grads)")
+    if input_grads is not None:
+        check_flag("input_grads", input_grads)
+    check_flag("numeric", numeric)
+    check_flag("repeat", repeat)
+    check_tolerances(rtol, atol)
     fn = model.manual if manual is None else manual
     input_grads = (manual is None) if input_grads is None else input_grads
     names = model.input_grads if input_grads else ()
@@ -230,22 +253,40 @@ class VerifyResult(NamedTuple):
         return "\n".join(lines)
 
 
-def _check_verify_arguments(manual, max_examples, seed, profile, dtype):
-    if manual is not None and not callable(manual):
-        raise TypeError(f"manual must be the function to check, fn(params, *args, **options) "
-                        f"-> (loss, grads); got {type(manual).__name__}")
-    for name, value in (("max_examples", max_examples), ("seed", seed)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+def check_run_arguments(max_examples=None, seed=None, profile=None, input_grads=None, numeric=True,
+                        progress=None):
+    """The arguments of a Hypothesis run, refused by name: max_examples None or an int >= 1;
+    seed None or an int >= 0 (bools refused); profile None or a registered profile name;
+    input_grads None or a bool; numeric a bool; progress None or callable."""
+    for name, value, minimum in (("max_examples", max_examples, 1), ("seed", seed, 0)):
+        if value is None:
+            continue
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise TypeError(f"{name} must be None or an int; got {type(value).__name__}")
-    if max_examples is not None and max_examples < 1:
-        raise ValueError(f"max_examples must be >= 1; got {max_examples}")
+        if value < minimum:
+            raise ValueError(f"{name} must be >= {minimum}; got {value}")
     if profile is not None:
         try:
             settings.get_profile(profile)
         except Exception:
             raise ValueError(f"profile must be one of {', '.join(profiles.PROFILES)} (or a Hypothesis "
                              f"profile you registered); got {profile!r}") from None
-    dtype = np.dtype(dtype)
+    if input_grads is not None:
+        check_flag("input_grads", input_grads)
+    check_flag("numeric", numeric)
+    if progress is not None:
+        check_callable("progress", progress, "progress(examples_so_far)")
+
+
+def _check_verify_arguments(manual, max_examples, seed, profile, dtype, input_grads, numeric, progress):
+    if manual is not None and not callable(manual):
+        raise TypeError(f"manual must be the function to check, fn(params, *args, **options) "
+                        f"-> (loss, grads); got {type(manual).__name__}")
+    check_run_arguments(max_examples, seed, profile, input_grads, numeric, progress)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from None
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64; got {dtype}")
     return dtype
@@ -292,7 +333,7 @@ def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
     allowed, conv = declared.declare(spec, supports)
     # with conventions, manual may be a (forward, backward) pair or a factory: wrap checks it
     dtype = _check_verify_arguments(manual if conv is None else None, max_examples, seed,
-                                    profile, dtype)
+                                    profile, dtype, input_grads, numeric, progress)
     cases = spec.cases(dtype=dtype.type)                      # a user's factory may take only dtype
     pinned = spec.examples if dtype == np.float64 else ()   # pinned cases are float64
     if allowed is not None:

@@ -12,13 +12,18 @@ every registered layer and model).
 
 Exit status: 0 when everything agrees (for ``zoo``: every bug is caught), 1 on any
 disagreement, crash or contract violation (for ``zoo``: any bug missed), 2 on a usage
-error (a bad argument, a ``--model`` or ``--manual`` that cannot be imported, or a check
-that ``verify`` reports as misused), printed as one line.
+error, printed as one line and found before anything runs: a bad argument (``--examples``
+not an int >= 1, ``--seed`` not an int >= 0, an unknown profile, MODEL or bug, a ``--json``
+PATH that is a directory or whose folder does not exist or is not writable), a bad
+``$CROSSCHECK_PROFILE``, a ``--model`` or ``--manual`` that cannot be imported; or a check
+that ``verify`` reports as misused.
 """
 import argparse
 import importlib
 import json
+import os
 import sys
+from pathlib import Path
 
 import crosscheck
 from crosscheck import profiles
@@ -28,8 +33,52 @@ class UsageError(Exception):
     pass
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument reported as one line (exit 2) instead of the usage
+    block: the subcommands' parsers are of this class too."""
+
+    def error(self, message):
+        self.exit(2, f"crosscheck: error: {' '.join(message.split())}\n")
+
+
+def _count(text):
+    """``--examples``: an int >= 1."""
+    return _int_at_least(text, 1)
+
+
+def _seed(text):
+    """``--seed``: an int >= 0."""
+    return _int_at_least(text, 0)
+
+
+def _int_at_least(text, minimum):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int >= {minimum}; got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be an int >= {minimum}; got {value}")
+    return value
+
+
+def _json_path(text):
+    """``--json``: a file in an existing folder (checked before anything runs)."""
+    path = Path(text)
+    if not text or path.is_dir():
+        raise argparse.ArgumentTypeError(f"must be the path of a file to write; got {text!r}, "
+                                         f"{'an empty path' if not text else 'a directory'}")
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"must be a file in an existing folder; the folder "
+                                         f"{str(folder)!r} of {text!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"must be a file in a folder you can write to; "
+                                         f"{str(folder)!r} is not writable")
+    return text
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="crosscheck",
         description="Prove hand-written gradients against autograd and finite differences "
                     "on Hypothesis-drawn random cases.")
@@ -44,11 +93,13 @@ def _parser():
     run.add_argument("--manual", metavar="MODULE:FUNCTION",
                      help="check this function (signature of manual.<model>.loss_and_grads) "
                           "instead of the library's own; needs exactly one model")
-    run.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    run.add_argument("--json", metavar="PATH", type=_json_path,
+                     help="also write the results as JSON to PATH")
     zoo = commands.add_parser("zoo", help="run the cross-check on the gallery of buggy gradients")
     zoo.add_argument("bugs", nargs="*", metavar="NAME", help="bugs to hunt (default: all)")
     _add_run_options(zoo)
-    zoo.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    zoo.add_argument("--json", metavar="PATH", type=_json_path,
+                     help="also write the results as JSON to PATH")
     listing = commands.add_parser("list", help="list the registered layers and models and their options")
     listing.add_argument("models", nargs="*", metavar="MODEL",
                          help="layers and models to list (default: all, or only the --model ones)")
@@ -64,9 +115,10 @@ def _add_model_option(parser, verb):
 
 
 def _add_run_options(parser):
-    parser.add_argument("--examples", type=int, metavar="N",
-                        help="examples per model (default: the profile's)")
-    parser.add_argument("--seed", type=int, metavar="S", help="Hypothesis seed (default: the profile's)")
+    parser.add_argument("--examples", type=_count, metavar="N",
+                        help="examples per model, >= 1 (default: the profile's)")
+    parser.add_argument("--seed", type=_seed, metavar="S",
+                        help="Hypothesis seed, >= 0 (default: the profile's)")
     parser.add_argument("--profile", choices=profiles.PROFILES,
                         help=f"Hypothesis profile (default: ${profiles.ENV_VAR}, else ci under CI, else dev)")
 
@@ -192,16 +244,24 @@ def selected(args):
     return names
 
 
+def _profile(args):
+    """The profile of ``--profile``, else of ``$CROSSCHECK_PROFILE`` (a bad value of the
+    variable is a :class:`UsageError` naming it); checked before anything is imported or run."""
+    try:
+        return args.profile or profiles.default_profile()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def run(args, out=sys.stdout):
+    profile = _profile(args)
     names = selected(args)
     manual_fn = None
     if args.manual:
         if len(names) != 1:
             raise UsageError("--manual checks one function: name exactly one MODEL or --model")
         manual_fn = load_function(args.manual)
-    if args.examples is not None and args.examples < 1:
-        raise UsageError(f"--examples must be >= 1; got {args.examples}")
-    profile = profiles.load(args.profile)
+    profiles.load(profile)
     print(f"crosscheck run: profile {profile}"
           + (f", seed {args.seed}" if args.seed is not None else "")
           + (f", {args.examples} examples a model" if args.examples else ""), file=out)
@@ -209,7 +269,7 @@ def run(args, out=sys.stdout):
     for name in names:
         progress = Progress(name)
         result = crosscheck.verify(name, manual=manual_fn, max_examples=args.examples,
-                                   seed=args.seed, progress=progress)
+                                   seed=args.seed, profile=profile, progress=progress)
         progress.done()
         if getattr(result, "verdict", None) == "usage":
             raise UsageError(f"{name}: {result.error or result.summary()}")
@@ -264,9 +324,7 @@ def run_zoo(args, out=sys.stdout):
     unknown = [name for name in args.bugs if name not in zoo.BY_NAME]
     if unknown:
         raise UsageError(f"unknown bug {unknown[0]!r}; known: {', '.join(zoo.BY_NAME)}")
-    if args.examples is not None and args.examples < 1:
-        raise UsageError(f"--examples must be >= 1; got {args.examples}")
-    profile = profiles.load(args.profile)
+    profile = profiles.load(_profile(args))
     print(f"crosscheck zoo: profile {profile}"
           + (f", seed {args.seed}" if args.seed is not None else "")
           + (f", {args.examples} examples a bug" if args.examples else ""), file=out)
@@ -275,7 +333,7 @@ def run_zoo(args, out=sys.stdout):
     def progress(bug, n):
         bars.setdefault(bug.name, Progress(bug.name))(n)
 
-    results = zoo.hunt(args.bugs or None, max_examples=args.examples, seed=args.seed,
+    results = zoo.hunt(args.bugs or None, profile=profile, max_examples=args.examples, seed=args.seed,
                        progress=progress)
     for bar in bars.values():
         bar.done()

@@ -17,11 +17,18 @@ entry by a sizeable fraction of the array's scale. Defaults, by the dtype compar
 
 The relative error reported is ``max|g - r| / max(max|r|, atol / rtol)``: the error in
 units of the reference's scale, never infinite (an all-zero reference is measured against
-the tolerance's floor). Complex values fail: gradients of real parameters are real.
+the tolerance's floor). Complex and float16 values fail (a failing key, not an error):
+gradients of real parameters are real, and float16 is too coarse for these tolerances.
+
+Refused with a TypeError/ValueError naming the argument: grads or reference not a dict,
+a key that is not a str, a value that is not a number or an array of numbers (a string,
+None, an object, a ragged list, bools), rtol/atol not None or a finite real number >= 0.
 """
 from typing import NamedTuple, Optional
 
 import numpy as np
+
+from modelspec.checks import check_real
 
 DEFAULT_TOLERANCES = {np.dtype(np.float64): (1e-6, 1e-12), np.dtype(np.float32): (1e-3, 1e-5)}
 
@@ -68,6 +75,35 @@ class Comparison(NamedTuple):
         return "disagreement:\n" + "\n".join("  " + r.describe() for r in self.failures())
 
 
+def check_tolerances(rtol, atol):
+    """Raise unless ``rtol`` and ``atol`` are each None (the dtype's default) or a finite
+    real number >= 0; return them."""
+    return (check_real("rtol", rtol, minimum=0, allow_none=True),
+            check_real("atol", atol, minimum=0, allow_none=True))
+
+
+def _checked_dict(name, values):
+    """``{key: ndarray}`` of a dict of numbers or arrays of numbers (int, float, complex:
+    the dtype rules are the comparison's), refusing anything else by its key."""
+    if not isinstance(values, dict):
+        raise TypeError(f"{name} must be a dict of arrays; got {type(values).__name__}")
+    out = {}
+    for key, value in values.items():
+        if not isinstance(key, str):
+            raise TypeError(f"{name} keys must be str (parameter names); got {key!r} "
+                            f"of type {type(key).__name__}")
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):                     # a ragged list
+            arr = np.asarray(None)
+        if arr.dtype.kind not in "iufc":
+            dtype = f" of dtype {arr.dtype}" if arr.dtype.kind != "O" else ""
+            raise TypeError(f"{name}[{key!r}] must be an array of numbers (or a number); got "
+                            f"{type(value).__name__}{dtype}")
+        out[key] = arr
+    return out
+
+
 def _tolerances(dtype, rtol, atol):
     default_rtol, default_atol = DEFAULT_TOLERANCES.get(np.dtype(dtype), DEFAULT_TOLERANCES[np.dtype(np.float64)])
     return (default_rtol if rtol is None else rtol), (default_atol if atol is None else atol)
@@ -80,11 +116,13 @@ def compare_arrays(key, got, ref, *, rtol=None, atol=None):
     if got.shape != ref.shape:
         return KeyReport(key, False, ref.shape, nan, nan, None, nan, nan,
                          f"shape {got.shape} where the reference has shape {ref.shape}")
-    complex_side = "value" if got.dtype.kind == "c" else "reference" if ref.dtype.kind == "c" else None
-    if complex_side is not None:
-        return KeyReport(key, False, ref.shape, nan, nan, None, nan, nan,
-                         f"the {complex_side} is complex ({got.dtype if complex_side == 'value' else ref.dtype}); "
-                         f"gradients of real parameters are real")
+    for side, arr in (("value", got), ("reference", ref)):
+        if arr.dtype.kind == "c":
+            return KeyReport(key, False, ref.shape, nan, nan, None, nan, nan,
+                             f"the {side} is complex ({arr.dtype}); gradients of real parameters are real")
+        if arr.dtype == np.float16:
+            return KeyReport(key, False, ref.shape, nan, nan, None, nan, nan,
+                             f"the {side} is float16; compare float32 or float64 gradients")
     if not (np.all(np.isfinite(got)) and np.all(np.isfinite(ref))):
         side = "value" if not np.all(np.isfinite(got)) else "reference"
         return KeyReport(key, False, ref.shape, nan, nan, None, nan, nan,
@@ -110,13 +148,15 @@ def compare_arrays(key, got, ref, *, rtol=None, atol=None):
 def compare(grads, reference, *, rtol=None, atol=None):
     """Compare a dict of gradients with a reference dict of the same keys.
 
-    Inputs: grads, reference: dicts of arrays (scalars allowed); rtol/atol: see module doc.
-    Returns: :class:`Comparison`. Missing or extra keys and shape mismatches are reported
-    as failing keys, never raised.
+    Inputs: grads, reference: dicts ``{str: array}`` (numbers and lists of numbers
+    allowed, ints too); rtol/atol: None (the dtype's default) or a finite number >= 0, see
+    the module doc.
+    Returns: :class:`Comparison`. Missing or extra keys, shape mismatches, complex or
+    float16 values and NaN/inf are reported as failing keys, never raised; what is not a
+    dict of numbers and bad tolerances are refused (TypeError/ValueError) by name.
     """
-    if not isinstance(grads, dict) or not isinstance(reference, dict):
-        raise TypeError("grads and reference must both be dicts of arrays; got "
-                        f"{type(grads).__name__} and {type(reference).__name__}")
+    grads, reference = _checked_dict("grads", grads), _checked_dict("reference", reference)
+    rtol, atol = check_tolerances(rtol, atol)
     reports = {}
     nan = float("nan")
     for key in reference:

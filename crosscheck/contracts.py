@@ -29,8 +29,9 @@ import numpy as np
 REPEAT_RTOL = 1e-12
 
 
-class UsageError(Exception):
-    """The function cannot be checked as called: not a disagreement about numbers."""
+class UsageError(TypeError):
+    """The function cannot be checked as called: not a disagreement about numbers (a
+    TypeError: the function given is not of the kind the check takes)."""
 
 
 class ContractError(Exception):
@@ -82,20 +83,23 @@ def _number(value):
     return f"{complex(value):.10g}" if np.iscomplexobj(value) else f"{float(value):.10g}"
 
 
-def _unpack(result, want_inputs):
+def unpack(result, want_inputs, who="the checked function"):
+    """``(loss, grads, input_grads)`` of what ``who`` returned, or a :class:`UsageError`
+    naming it unless that is ``(loss, grads)`` (``(loss, grads, input_grads)`` when
+    ``want_inputs``) with a real scalar loss and dicts of gradients."""
     expected = "(loss, grads, input_grads)" if want_inputs else "(loss, grads)"
     if not isinstance(result, (tuple, list)) or len(result) != (3 if want_inputs else 2):
         got = (f"a {type(result).__name__} of {len(result)} items"
                if isinstance(result, (tuple, list)) else f"a {type(result).__name__}")
-        raise UsageError(f"the checked function must return {expected}; got {got}")
+        raise UsageError(f"{who} must return {expected}; got {got}")
     loss, grads = result[0], result[1]
     inputs = result[2] if want_inputs else {}
     if np.ndim(loss) != 0 or np.asarray(loss).dtype.kind not in "fiu":
-        raise UsageError(f"the checked function's loss must be a real scalar; got "
+        raise UsageError(f"{who}'s loss must be a real scalar; got "
                          f"{type(loss).__name__} of shape {np.shape(loss)}")
     for name, value in (("grads", grads), ("input_grads", inputs)):
         if not isinstance(value, Mapping):
-            raise UsageError(f"the checked function's {name} must be a dict of arrays; got "
+            raise UsageError(f"{who}'s {name} must be a dict of arrays; got "
                              f"{type(value).__name__}")
     return loss, dict(grads), dict(inputs)
 
@@ -134,7 +138,7 @@ def call(fn, case, want_inputs, repeat=True):
         raise UsageError(f"the checked function does not support this case "
                          f"(NotImplementedError: {exc}); declare what it supports with "
                          f"supports=") from None
-    loss, grads, inputs = _unpack(result, want_inputs)
+    loss, grads, inputs = unpack(result, want_inputs)
     changed = _modified(before, case)
     if changed is not None:
         raise ContractError(f"the checked function modified its input {changed} in place",
@@ -145,7 +149,7 @@ def call(fn, case, want_inputs, repeat=True):
     _check_values(grads, case.params)
     _check_values({f"d{k}": v for k, v in inputs.items()}, input_like)
     if repeat:
-        again = _unpack(fn(case.params, *case.args, **options), want_inputs)
+        again = unpack(fn(case.params, *case.args, **options), want_inputs)
         first = {"loss": np.asarray(loss), **grads, **{f"d{k}": v for k, v in inputs.items()}}
         second = {"loss": np.asarray(again[0]), **again[1], **{f"d{k}": v for k, v in again[2].items()}}
         changed = _first_difference(first, second)

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from crosscheck import conventions as declared
 from crosscheck.registry import Case, Model
 from crosscheck.strategies import INPUT_BOUND, WEIGHT_BOUND, float_arrays
+from modelspec.checks import check_flag
 
 SIZE_RANGE = (1, 4)
 
@@ -213,10 +214,13 @@ def verify_layer(manual, *, params, x, out, supports=None, name="your layer",
     ``(min, max)`` range (a name not given is drawn from 1 to 4), and the keys saying how
     the layer is written (:mod:`crosscheck.conventions`; the defaults are the cs231n order
     above). input_grads: compare dx too. sizes, conventions: deprecated, merged into
-    supports. Returns: :class:`crosscheck.VerifyResult` (model ``name``).
+    supports. Returns: :class:`crosscheck.VerifyResult` (model ``name``). Refused by name
+    before any case: bad shapes or supports, input_grads not a bool, max_examples/seed/profile
+    as :func:`crosscheck.verify` refuses them.
     """
-    from crosscheck.check import merged_into_supports, verify
+    from crosscheck.check import check_run_arguments, merged_into_supports, verify
     from crosscheck.supports import _is_convention
+    check_run_arguments(max_examples, seed, profile, input_grads=check_flag("input_grads", input_grads))
     if not isinstance(params, dict) or not params or not all(isinstance(k, str) and k for k in params):
         raise TypeError(f"params must be a dict {{name: shape}} with str names; got {params!r}")
     params = {k: _check_shape(f"params[{k!r}]", s) for k, s in params.items()}

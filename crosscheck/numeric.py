@@ -9,7 +9,9 @@ taken in float64, whatever the dtype of the function's arguments.
 """
 import numpy as np
 
-from crosscheck.compare import compare
+from crosscheck import contracts
+from crosscheck.compare import check_tolerances, compare
+from modelspec.checks import check_params
 
 EPS = np.finfo(np.float64).eps
 STEP = EPS ** (1 / 3)
@@ -25,21 +27,55 @@ def _as_float64(value):
     return value
 
 
+def check_callable(name, fn, what):
+    """Raise TypeError unless ``fn`` is callable; return it."""
+    if not callable(fn):
+        raise TypeError(f"{name} must be callable: {what}; got {type(fn).__name__}")
+    return fn
+
+
+def check_param_dict(params):
+    """Raise unless ``params`` is a dict ``{str: finite float32/float64 ndarray}`` of one
+    dtype (any shapes); return the dtype."""
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
+    for key in params:
+        if not isinstance(key, str):
+            raise TypeError(f"params keys must be str (parameter names); got {key!r} "
+                            f"of type {type(key).__name__}")
+    return check_params(params, {k: getattr(v, "shape", ()) for k, v in params.items()})
+
+
+def _scalar_loss(value, name):
+    """The float loss of ``value`` (a real scalar, or a tuple whose first item is one)."""
+    loss = value[0] if isinstance(value, tuple) and value else value
+    if isinstance(loss, (bool, np.bool_)) or np.ndim(loss) != 0 or np.asarray(loss).dtype.kind not in "iuf":
+        raise TypeError(f"{name} must return a real scalar loss (or a tuple whose first item is one); "
+                        f"got {type(loss).__name__} of shape {np.shape(loss)}")
+    return float(loss)
+
+
 def numeric_grad(loss_fn, params, *args, **options):
     """Central-difference gradient of ``loss_fn(params, *args, **options)`` for every parameter.
 
-    Inputs: loss_fn returning a scalar (or a tuple whose first item is the scalar, as
-    ``loss_and_grads`` does); params: dict of float arrays.
+    Inputs: loss_fn returning a real scalar (or a tuple whose first item is the scalar, as
+    ``loss_and_grads`` does); params: dict ``{str: array}`` of finite float32 or float64
+    arrays of one dtype (lists, ints, float16, complex, NaN/inf refused by key).
     Returns: dict keyed like params, float64 arrays of the same shapes.
+    A loss_fn that is not callable, or whose loss at ``params`` is not a real scalar
+    (TypeError) or is NaN/inf (ValueError), is refused before any difference is taken.
     """
+    check_callable("loss_fn", loss_fn, "loss_fn(params, *args, **options) -> scalar")
+    check_param_dict(params)
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     args = tuple(_as_float64(a) for a in args)
     options = {k: _as_float64(v) for k, v in options.items()}
 
     def f(p):
-        value = loss_fn(p, *args, **options)
-        return float(value[0] if isinstance(value, tuple) else value)
+        return _scalar_loss(loss_fn(p, *args, **options), "loss_fn")
 
+    if params and not np.isfinite(f(params)):
+        raise ValueError("loss_fn returned a NaN or inf loss at params; finite differences need a finite loss")
     grads = {}
     for key, value in params.items():
         g = np.zeros_like(value)
@@ -67,9 +103,13 @@ def check_numeric(manual_fn, params, *args, rtol=None, atol=None, **options):
     For a hand-written ``manual_fn(params, *args, **options) -> (loss, grads)`` that has
     no autograd twin. Returns a :class:`crosscheck.compare.Comparison` of the grads
     against the finite differences. Not meaningful at a kink (ReLU at exactly 0): there
-    the one-sided slopes differ and no step size helps.
+    the one-sided slopes differ and no step size helps. params as :func:`numeric_grad`
+    takes them; rtol/atol: None or finite numbers >= 0; all refused by name before any call.
     """
-    value, grads = manual_fn(params, *args, **options)
+    check_callable("manual_fn", manual_fn, "manual_fn(params, *args, **options) -> (loss, grads)")
+    check_param_dict(params)
+    check_tolerances(rtol, atol)
+    value, grads, _ = contracts.unpack(manual_fn(params, *args, **options), False, "manual_fn")
     reference = numeric_grad(manual_fn, params, *args, **options)
     if all(np.asarray(g).dtype == np.float64 for g in grads.values()):
         rtol = FD_RTOL if rtol is None else rtol

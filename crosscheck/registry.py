@@ -18,18 +18,41 @@ import numpy as np
 from hypothesis.strategies import SearchStrategy
 
 from modelspec import table
+from modelspec.checks import check_flag, check_option
 
 
 
-class Case(NamedTuple):
-    """One call: ``fn(params, *args, **options)``.
-
-    params: dict of parameter arrays; args: positional data (``(x, y)`` for every
-    built-in model); options: keyword options (strings, ints, None, or arrays like ``h0``).
-    """
+class _CaseFields(NamedTuple):
     params: dict
     args: tuple
     options: dict
+
+
+class Case(_CaseFields):
+    """One call: ``fn(params, *args, **options)``.
+
+    params: dict of parameter arrays keyed by str; args: positional data, a tuple (a list
+    is taken as one) (``(x, y)`` for every built-in model); options: dict of keyword
+    options keyed by str (strings, ints, None, or arrays like ``h0``). A field of another
+    type is a TypeError naming it (the arrays themselves are the checked function's to
+    refuse). ``_replace`` goes through the same checks.
+    """
+    __slots__ = ()
+
+    def __new__(cls, params, args, options):
+        for field, value in (("params", params), ("options", options)):
+            if not isinstance(value, dict):
+                raise TypeError(f"Case {field} must be a dict keyed by str; got {type(value).__name__}")
+            bad = next((k for k in value if not isinstance(k, str)), None)
+            if bad is not None:
+                raise TypeError(f"Case {field} must be a dict keyed by str; got key {bad!r}")
+        if not isinstance(args, (tuple, list)):
+            raise TypeError(f"Case args must be a tuple of the positional data (x, y, ...); "
+                            f"got {type(args).__name__}")
+        return super().__new__(cls, params, tuple(args), options)
+
+    def _replace(self, **changes):
+        return Case(**{**self._asdict(), **changes})
 
     def shapes(self, arg_names=("x", "y")):
         """``{name: shape}`` for every array in the case (parameters first)."""
@@ -262,6 +285,7 @@ def register(model, *, replace=False):
     """
     if not isinstance(model, Model):
         raise TypeError(f"register takes a crosscheck.Model; got {type(model).__name__}")
+    check_flag("replace", replace)
     existing = _REGISTRY.get(model.name)
     if (existing is not None and existing is not model and not replace
             and model.name in table.names()):
@@ -273,7 +297,9 @@ def register(model, *, replace=False):
 
 def models(kind=None):
     """Names of the registered layers and models, in registration order; ``kind``
-    "layer" or "model" keeps one kind."""
+    "layer" or "model" keeps one kind (anything else is a ValueError)."""
+    if kind is not None:
+        check_option("kind", kind, table.KINDS)
     return [name for name, m in _REGISTRY.items() if kind is None or m.kind == kind]
 
 

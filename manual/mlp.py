@@ -45,7 +45,7 @@ def init_params(sizes, *, rng=None, init="normal", dtype=np.float64):
         checks.check_positive_int("each entry of sizes", s)
     checks.check_option("init", init, ("normal", "glorot_uniform", "he_normal"))
     draw = initializers.get(init)
-    rng = np.random.default_rng(rng)
+    rng = checks.check_rng("rng", rng)
     params = {}
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         params[f"W{i}"] = draw(rng, (fan_in, fan_out), dtype)
@@ -64,7 +64,8 @@ def forward(params, x, *, activation="relu"):
     Inputs: params (see module doc), x ``(batch, n_in)``, activation of the hidden layers.
     Returns: out ``(batch, n_out)`` (logits of the linear output layer), cache (MLPCache).
     """
-    return _forward(params, spec.forward_inputs(params, x, activation=activation), activation)
+    # the cache holds a copy of x: a caller changing x before backward changes nothing
+    return _forward(params, spec.forward_inputs(params, x, activation=activation).copy(), activation)
 
 
 def _forward(params, x, activation):
@@ -86,6 +87,7 @@ def backward(params, cache, dout):
     Inputs: params, cache from ``forward``, dout ``(batch, n_out)`` = dL/dout.
     Returns: grads (dict with the keys of params, same shapes), dx ``(batch, n_in)``.
     """
+    checks.check_cache(cache, MLPCache, "manual.mlp.forward")
     x = cache.layers[0].x
     dout = linear_spec.check_dout(dout, (x.shape[0], params[f"W{spec.n_layers(params) - 1}"].shape[1]),
                                   x.dtype)

@@ -44,7 +44,7 @@ def init_params(n_in, n_hidden, n_out, *, rng=None, dtype=np.float64):
     """
     for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
         checks.check_positive_int(name, value)
-    rng = np.random.default_rng(rng)
+    rng = checks.check_rng("rng", rng)
     return {**recurrent.init_params(n_in, n_hidden, rng=rng, dtype=dtype),
             "Wy": initializers.glorot_uniform(rng, (n_hidden, n_out), dtype),
             "by": np.zeros(n_out, dtype=dtype)}
@@ -88,6 +88,7 @@ def backward(params, cache, dlogits, *, truncate=None):
     term (h_0 included: with k = t, that term gives h0 no gradient).
     Returns: grads (keyed like params), dx ``(batch, time, n_in)``, dh0 ``(batch, H)``.
     """
+    checks.check_cache(cache, RNNCache, "manual.rnn.forward")
     recurrent_spec.check_truncate(truncate)
     steps, batch, _ = cache.recurrent.x.shape
     n_out = params["Wy"].shape[1]

@@ -13,6 +13,7 @@ import numpy as np
 from manual import init as initializers
 from manual.layers import embedding, linear, stack
 from manual.losses import _loss_and_grad_of_model
+from modelspec import checks
 from modelspec import linear as linear_spec
 from modelspec import seqnet as spec
 from modelspec import stack as stack_spec
@@ -43,7 +44,8 @@ def init_params(n_in, hidden, n_out, layers=1, *, cell=table.RECURRENT.name, bid
     """The stack's parameters from its cells' ``init_params``, a Glorot-uniform head and
     zero ``by``; with ``vocab``, an embedding ``Wemb (vocab, n_in)`` from N(0, 1) in front.
     rng: None, an int seed or a Generator."""
-    rng = np.random.default_rng(rng)
+    checks.check_positive_int("n_out", n_out)
+    rng = checks.check_rng("rng", rng)
     params = {} if vocab is None else {spec.EMBEDDING: embedding.init_params(vocab, n_in, rng=rng, dtype=dtype)["W"]}
     params.update(stack.init_params(n_in, hidden, layers, cell=cell, bidirectional=bidirectional,
                                     rng=rng, dtype=dtype))
@@ -85,6 +87,7 @@ def backward(params, cache, dlogits, *, truncate=None):
     as :mod:`modelspec.seqnet` says.
     Returns: grads (keyed like params) and ``{"x": dx, "h0": dh0[, "c0": dc0]}`` (dx None
     for token ids)."""
+    checks.check_cache(cache, SeqNetCache, "manual.seqnet.forward")
     batch, steps = cache.stack.inputs[0].shape[:2]
     n_out = params["Wy"].shape[1]
     expected = (batch, n_out) if cache.output == "last" else (batch, steps, n_out)

@@ -89,7 +89,10 @@ def check_params(params, expected_shapes):
                          f"missing {missing}, unexpected {extra}")
     dtypes = {}
     for key, shape in expected_shapes.items():
-        arr = np.asarray(params[key])
+        if not isinstance(params[key], np.ndarray):   # a list would pass here and fail later
+            raise TypeError(f"params[{key!r}] must be a NumPy array of float32 or float64; "
+                            f"got {type(params[key]).__name__}")
+        arr = params[key]
         if arr.dtype not in FLOAT_DTYPES:
             raise TypeError(f"params[{key!r}] must be float32 or float64; got dtype {arr.dtype}")
         check_shape(f"params[{key!r}]", arr, shape)
@@ -100,6 +103,21 @@ def check_params(params, expected_shapes):
         raise TypeError(f"params mix dtypes {sorted(set(map(str, dtypes.values())))} ("
                         + ", ".join(f"{k} {d}" for k, d in dtypes.items()) + "); use one float dtype")
     return next(iter(dtypes.values()), np.dtype(np.float64))
+
+
+def check_cache(cache, cache_type, made_by):
+    """Raise TypeError unless ``cache`` is the ``cache_type`` that ``made_by`` returns."""
+    if not isinstance(cache, cache_type):
+        raise TypeError(f"cache must be the {cache_type.__name__} that {made_by} returns; "
+                        f"got {type(cache).__name__}")
+    return cache
+
+
+def check_flag(name, value):
+    """Raise TypeError unless ``value`` is True or False; return it as a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
 
 
 def check_target(y, out_shape, loss, dtype, *, name="y"):
@@ -119,7 +137,7 @@ def check_target(y, out_shape, loss, dtype, *, name="y"):
         check_shape(name, labels, out_shape[:-1])
         n_classes = out_shape[-1]
         if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-            raise ValueError(f"{name} labels must lie in [0, {n_classes}); "
+            raise ValueError(f"{name if name == 'labels' else name + ' labels'} must lie in [0, {n_classes}); "
                              f"got values from {labels.min()} to {labels.max()}")
         return labels.astype(np.int64)
     target = real_array(name, y, dtype=dtype)
@@ -159,3 +177,73 @@ def _caller_level():
     while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in _INTERNAL:
         frame, level = frame.f_back, level + 1
     return level
+
+
+def check_real(name, value, *, minimum=None, allow_none=False):
+    """Raise unless ``value`` is a finite real number (bools refused) >= ``minimum``, or
+    None where ``allow_none``; return it as a float (or None)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {'None or ' if allow_none else ''}a real number; "
+                        f"got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return float(value)
+
+
+def check_rng(name, value):
+    """A ``numpy.random.Generator`` from ``value``: None (fresh entropy), an int >= 0 (a
+    seed) or a Generator (returned as it is, so it advances). Anything else (a float, a
+    bool, a string, a negative int, a legacy RandomState, ...) raises a TypeError or
+    ValueError naming ``name``."""
+    if value is None or isinstance(value, np.random.Generator):
+        return np.random.default_rng(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be None, an int >= 0 or a numpy.random.Generator; "
+                        f"got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be None, an int >= 0 or a numpy.random.Generator; got {value}")
+    return np.random.default_rng(int(value))
+
+
+def check_float_dtype(name, dtype):
+    """``dtype`` as a NumPy dtype, float32 or float64; anything else (an integer dtype,
+    float16, complex, None, an unknown name) raises TypeError naming ``name``."""
+    try:
+        resolved = None if dtype is None else np.dtype(dtype)
+    except (TypeError, ValueError):
+        resolved = None
+    if resolved is None or resolved not in FLOAT_DTYPES:  # (dtype == None is True for float64)
+        shown = repr(dtype) if resolved is None else str(resolved)
+        raise TypeError(f"{name} must be float32 or float64; got {shown}")
+    return resolved
+
+
+def nonempty_real_array(name, a):
+    """:func:`real_array` (float32/float64 kept, int/bool cast to float64; float16, complex,
+    NaN, inf refused) with at least one element: what an elementwise function or a loss
+    takes. Raises ValueError ``"<name> is empty (shape ...)"``."""
+    arr = real_array(name, a)
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {shape_text(arr.shape)}); "
+                         "expected at least one element")
+    return arr
+
+
+def check_loss_inputs(logits, y, loss, reduction, *, names=("logits", "y")):
+    """The arguments of a loss, both sides' (``manual.losses``, ``auto.losses``).
+
+    logits: a non-empty real array (:func:`nonempty_real_array`), with a class axis for
+    ``"cross_entropy"``; y: checked by :func:`check_target` against the logits' shape;
+    reduction: one of :data:`REDUCTIONS`; names: what the messages call logits and y.
+    Returns ``(logits, y)`` as arrays.
+    """
+    check_option("reduction", reduction, REDUCTIONS)
+    logits = nonempty_real_array(names[0], logits)
+    if logits.ndim == 0 and loss == "cross_entropy":
+        raise ValueError(f"{names[0]} must have a class axis (ndim >= 1) for loss='cross_entropy'; "
+                         "got a 0-d array")
+    return logits, check_target(y, logits.shape, loss, logits.dtype, name=names[1])

@@ -21,7 +21,10 @@ own rule (the gradient arriving at step t flows back k steps). More layers: a wi
 the last k steps of every layer, for gradients at the final states only (``dout`` None, what
 a many-to-one head sends): the states at step T - k of every layer are held constant, as if
 the stack had been run on the last k steps from them. A bidirectional stack reads the
-future, so it is not truncated; a long sequence is cut in chunks through ``h_last`` instead.
+future, so it is not truncated. Chunks through ``h_last`` (passed as the next chunk's
+``h0``, ``c0``) work for every stack; for a unidirectional one they are one pass, while a
+bidirectional one's reverse direction starts each chunk from the state given, unable to
+see the chunks after it.
 """
 import re
 
@@ -110,7 +113,7 @@ def check_truncate(truncate, layers, directions, every_step=False):
     truncate = recurrent.check_truncate(truncate)
     if truncate is not None and directions == 2:
         raise ValueError("truncate applies to a unidirectional stack; a bidirectional one reads the "
-                         "future (cut a long sequence in chunks through h_last instead)")
+                         "future (truncate by cutting the sequence in chunks instead)")
     if truncate is not None and layers > 1 and every_step:
         raise ValueError(f"truncate with a gradient at every step (dout) applies to one layer; a stack of "
                          f"{layers} truncates a window over the last k steps for gradients at the final "

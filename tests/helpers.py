@@ -5,6 +5,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -88,3 +89,28 @@ def run_module(module, *args, timeout=600, env=None):
 def crosscheck_cli(*args, timeout=600):
     """``python -m crosscheck args`` under the ``ci`` profile."""
     return run_module("crosscheck", *args, timeout=timeout, env={"CROSSCHECK_PROFILE": "ci"})
+
+
+# --- bad input: one row of the table-driven suite ----------------------------------------------
+
+class BadCall(NamedTuple):
+    """One invalid call of a public callable. target: its dotted name
+    (``"manual.losses.sigmoid"``; what tests/test_public_api.py counts); call: a function of no
+    arguments making the call; error: ValueError or TypeError; words: what the message must
+    hold (the argument's name and what was expected)."""
+    target: str
+    call: Callable
+    error: type
+    words: str
+
+
+def bad_call_id(bad):
+    return f"{bad.target}:{bad.words[:40]}"
+
+
+def assert_refused(bad):
+    """The call raises ``bad.error`` (exactly that type or a subclass) naming ``bad.words``."""
+    import pytest
+    with pytest.raises(bad.error) as raised:
+        bad.call()
+    assert bad.words in str(raised.value), f"{bad.target}: {raised.value!r} does not say {bad.words!r}"

@@ -68,7 +68,8 @@ def loss_and_grads_fn(model, gradients, **options):
     entry = model_entry(model)
     modelspec.check_option("gradients", gradients, GRADIENTS)
     if gradients == "manual":
-        return functools.partial(entry.manual_module().loss_and_grads, **options)
+        return functools.partial(_check_options(entry.manual_module().loss_and_grads, options),
+                                 **options)
     # imported here only: training with the hand-written gradients needs no autograd
     try:
         import autograd
@@ -77,7 +78,7 @@ def loss_and_grads_fn(model, gradients, **options):
         raise ImportError(f"gradients='auto' needs autograd and the auto package "
                           f"(pip install autograd): {exc}") from exc
 
-    value_and_grad = autograd.value_and_grad(auto_loss)
+    value_and_grad = autograd.value_and_grad(_check_options(auto_loss, options))
 
     def fn(params, x, y):
         value, grads = value_and_grad(params, x, y, **options)
@@ -86,14 +87,23 @@ def loss_and_grads_fn(model, gradients, **options):
     return fn
 
 
-def _check_seed(seed):
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be None or an int; got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0; got {seed}")
-    return int(seed)
+def _check_options(fn, options):
+    """``fn`` after checking that it takes every keyword of ``options`` (a TypeError naming
+    the unknown one otherwise)."""
+    try:
+        inspect.signature(fn).bind_partial(None, None, None, **options)
+    except TypeError as exc:
+        raise TypeError(f"options must be keywords of {fn.__module__}.{fn.__name__}: {exc}") from None
+    return fn
+
+
+def _seed_streams(seed):
+    """Two independent Generators from ``seed`` (None, an int >= 0 or a Generator, which
+    is advanced): the initial parameters' and the batch order's."""
+    modelspec.checks.check_rng("seed", seed)
+    if isinstance(seed, np.random.Generator):
+        return seed.spawn(2)
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)]
 
 
 def _column_to_1d(y):
@@ -101,12 +111,37 @@ def _column_to_1d(y):
     return y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
 
 
+def _label_kind(value):
+    if isinstance(value, (bool, np.bool_, numbers.Real)):
+        return "number"
+    return "str" if isinstance(value, str) else type(value).__name__
+
+
 def _labels_1d(y, name="y"):
-    """Class labels as a 1-D array ``(n_samples,)`` (a column ``(n_samples, 1)`` is flattened)."""
+    """Class labels as a 1-D array ``(n_samples,)`` (a column ``(n_samples, 1)`` is
+    flattened): integers, bools, finite floats or strings, all of one kind. Lists and
+    object arrays mixing kinds (``[1, "a"]``, which NumPy would silently turn into
+    strings), None, complex numbers, NaN and inf raise a TypeError or ValueError naming
+    ``name``."""
+    if not isinstance(y, np.ndarray) or y.dtype.kind == "O":
+        try:
+            objects = np.asarray(y, dtype=object)
+        except ValueError as exc:
+            raise ValueError(f"{name} must be an array of labels; {exc}") from None
+        kinds = sorted({_label_kind(v) for v in objects.ravel()})
+        if len(kinds) > 1 or not set(kinds) <= {"number", "str"}:
+            raise TypeError(f"{name} must hold class labels of one kind, all numbers or all "
+                            f"strings; got {', '.join(kinds)}")
+        y = np.asarray(objects.tolist())
     y = _column_to_1d(y)
     if y.ndim != 1:
         raise ValueError(f"{name} must be 1-D (n_samples,) or a column (n_samples, 1); "
                          f"got shape {y.shape}")
+    if y.dtype.kind not in "biufU":
+        raise TypeError(f"{name} must hold class labels (integers, finite floats or strings); "
+                        f"got dtype {y.dtype}")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(f"{name} contains NaN or inf")
     return y
 
 
@@ -180,10 +215,11 @@ class _Estimator:
         modelspec.check_option("gradients", self.gradients, GRADIENTS)
         epochs = modelspec.check_positive_int("epochs", self.epochs)
         batch_size = modelspec.check_positive_int("batch_size", self.batch_size)
+        modelspec.checks.check_flag("verbose", self.verbose)
         optimizer = optim.SGD(self.learning_rate, momentum=self.momentum,
                               clip_norm=self.clip_norm)
         # two independent streams from one seed: the initial parameters and the batch order
-        init_seed, shuffle_seed = np.random.SeedSequence(_check_seed(self.seed)).spawn(2)
+        init_rng, shuffle_rng = _seed_streams(self.seed)
 
         for attr in [name for name in vars(self) if name.endswith("_")]:
             delattr(self, attr)               # a refit starts from nothing
@@ -192,8 +228,7 @@ class _Estimator:
         target = self._learn_targets(y)       # classes_, head_, loss_ / n_outputs_, loss_
         self.n_features_in_ = x.shape[-1]
         validation = self._validation(validation_data)
-        params = self._init_params(self.n_features_in_, self._n_outputs(),
-                                   np.random.default_rng(init_seed))
+        params = self._init_params(self.n_features_in_, self._n_outputs(), init_rng)
         history = {"loss": [], "val_loss": [], f"val_{self._metric}": []}
 
         def after_epoch(epoch, params, train_loss):
@@ -214,7 +249,7 @@ class _Estimator:
                                **self._model_options())
         self.params_, _ = optim.train(fn, params, x, target, epochs=epochs,
                                       batch_size=batch_size, optimizer=optimizer,
-                                      rng=np.random.default_rng(shuffle_seed),
+                                      rng=shuffle_rng,
                                       callback=after_epoch)
         self.history_ = history
         return self
@@ -281,8 +316,10 @@ class _MLP:
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            return (int(sizes),)
+            return (modelspec.check_positive_int("hidden_layer_sizes", sizes),)
         try:
+            if isinstance(sizes, (str, bytes)):
+                raise TypeError
             sizes = tuple(sizes)
         except TypeError:
             raise TypeError(f"hidden_layer_sizes must be an int or a sequence of ints; "
@@ -314,11 +351,15 @@ class _Classifier(_Estimator):
     _metric = "accuracy"
 
     def _check_targets(self, y, name="y"):
-        """Labels as a 1-D array ``(n_samples,)``, all of them in ``classes_``."""
+        """Labels as a 1-D array ``(n_samples,)`` (see :func:`_labels_1d`); once fitted, of
+        the kind of ``classes_`` (strings or numbers) and all of them in ``classes_``."""
         y = _labels_1d(y, name)
-        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-            raise ValueError(f"{name} contains NaN or inf")
         if hasattr(self, "classes_"):
+            if (y.dtype.kind == "U") != (self.classes_.dtype.kind == "U"):
+                raise TypeError(f"{name} holds {'string' if y.dtype.kind == 'U' else 'numeric'} "
+                                f"labels but the classes at fit are "
+                                f"{'strings' if self.classes_.dtype.kind == 'U' else 'numbers'}: "
+                                f"{self.classes_[:5].tolist()}")
             unseen = np.setdiff1d(y, self.classes_)
             if unseen.size:
                 raise ValueError(f"{name} holds labels not seen in y at fit: "
@@ -379,10 +420,14 @@ class _Classifier(_Estimator):
         return self.classes_[self._predict_index(out)]
 
     def score(self, x, y):
-        """Accuracy of ``predict(x)`` against labels ``y`` ``(n_samples,)`` (or a column)."""
-        pred = self.predict(x)
-        optim.check_same_length(pred, y, ("x", "y"))
-        return float(np.mean(pred == _labels_1d(y)))
+        """Accuracy of ``predict(x)`` against labels ``y`` ``(n_samples,)`` (or a column).
+
+        y is checked as at fit (NaN, inf, mixed kinds refused) and must hold only labels
+        of ``classes_``, of their kind (a TypeError for strings against numbers)."""
+        x = self._check_x(x)
+        y = self._check_targets(y)
+        optim.check_same_length(x, y, ("x", "y"))
+        return float(np.mean(self.classes_[self._predict_index(self._logits(self.params_, x))] == y))
 
 
 class _Regressor(_Estimator):
@@ -428,11 +473,12 @@ class _Regressor(_Estimator):
         return out[:, 0] if self.y_1d_ else out
 
     def score(self, x, y):
-        """R^2 of ``predict(x)`` against ``y`` (averaged over targets), as scikit-learn's."""
-        pred = self.predict(x)
+        """R^2 of ``predict(x)`` against ``y`` (averaged over targets), as scikit-learn's;
+        y is checked as at fit."""
+        self._check_x(x)
         y = self._check_targets(y)
-        optim.check_same_length(pred, y, ("x", "y"))
-        return _r2(y, pred)
+        optim.check_same_length(x, y, ("x", "y"))
+        return _r2(y, self.predict(x))
 
 
 # ===================================================================== estimators
@@ -444,8 +490,9 @@ class RNNClassifier(_RNN, _Classifier):
       n_hidden: hidden units; truncate: None (full BPTT) or the number of last steps the
       gradient flows through (seed 003: 10); output_head: "auto" | "sigmoid" | "softmax";
       activation: "tanh" | "relu"; learning_rate, momentum, clip_norm: of the SGD in
-      ``training.optim``; batch_size, epochs; seed: None or an int (initial parameters and
-      batch order); gradients: "manual" | "auto"; verbose: print one line per epoch.
+      ``training.optim``; batch_size, epochs; seed: None, an int >= 0 or a Generator (initial
+      parameters and batch order; a Generator is advanced, so a second fit differs);
+      gradients: "manual" | "auto"; verbose: True to print one line per epoch.
     fit(x, y): x ``(n_samples, time, n_in)`` (one-hot tokens or real vectors), y
     ``(n_samples,)`` labels (or a column). predict works on any number of time steps.
     Learned: params_ (``Wxh (n_in, H), Whh (H, H), bh (H,), Wy (H, n_out), by (n_out,)``

@@ -5,7 +5,7 @@ by recomputation); no derivative is written here.
 """
 import autograd.numpy as np
 
-from auto.activations import sigmoid
+from auto.activations import _sigmoid as sigmoid   # unchecked, for every step
 from auto.layers import recurrence
 from auto.values import values
 from modelspec import gru as spec

@@ -22,7 +22,7 @@ class EmbeddingCache(NamedTuple):
 
 
 def init_params(vocab, dim, *, rng=None, dtype=np.float64):
-    """Inputs: vocab, dim ints >= 1; rng: anything ``numpy.random.default_rng`` takes.
+    """Inputs: vocab, dim ints >= 1; rng: None, an int >= 0 or a Generator.
     Returns: ``{"W": (vocab, dim)}`` drawn from N(0, 1), as ``torch.nn.Embedding`` initializes
     its weight (no fan-in scaling: a lookup sums nothing, so unit-variance rows stay so)."""
     vocab, dim = checks.check_positive_int("vocab", vocab), checks.check_positive_int("dim", dim)
@@ -38,13 +38,15 @@ def forward(params, x):
 def _forward(params, ids):
     W = params["W"]
     # the lookup: row ids[...] of W (np.take is one gather, without fancy indexing's checks)
-    return np.take(W, ids, axis=0), EmbeddingCache(ids, W.shape[0])
+    # the cache holds a copy of the ids: a caller changing x before backward changes nothing
+    return np.take(W, ids, axis=0), EmbeddingCache(ids.copy(), W.shape[0])
 
 
 def backward(params, cache, dout):
     """Inputs: params; cache from :func:`forward`; dout ``(*x.shape, D)``, any upstream
     gradient dL/dout, of W's dtype.
     Returns: grads ``{"W": (vocab, D)}``, and None: token ids have no gradient."""
+    checks.check_cache(cache, EmbeddingCache, "manual.layers.embedding.forward")
     dout = spec.check_dout(dout, cache.ids.shape, params["W"])
     return _backward(params, cache, dout)
 

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from manual import init as initializers
-from manual.activations import sigmoid
+from manual.activations import _sigmoid as sigmoid   # unchecked, for the time loop
 from modelspec import checks
 from modelspec import gru as spec
 
@@ -62,7 +62,7 @@ def init_params(n_in, hidden, *, rng=None, dtype=np.float64):
     zero biases. rng: None, an int seed or a Generator. Returns the parameter dict."""
     checks.check_positive_int("n_in", n_in)
     checks.check_positive_int("hidden", hidden)
-    rng = np.random.default_rng(rng)
+    rng = checks.check_rng("rng", rng)
     gates = spec.GATES * hidden
     return {"Wxh": initializers.glorot_uniform(rng, (n_in, gates), dtype),
             "Whh": np.concatenate([initializers.orthogonal(rng, (hidden, hidden), dtype)
@@ -84,7 +84,8 @@ def _forward(params, x, h0):
     Wxh, Whh = params["Wxh"], params["Whh"]
     batch, steps, n_in = x.shape
     hidden = Whh.shape[0]
-    xs = np.ascontiguousarray(x.transpose(1, 0, 2))
+    # a copy (ascontiguousarray would return a view of the caller's x when batch or time is 1)
+    xs = np.array(x.transpose(1, 0, 2), order="C")
     # the input projection of every step in one GEMM: ax_t = x_t @ Wxh + bxh; step t then
     # turns ax_t into its gates r, z, n in place
     gates = (xs.reshape(steps * batch, n_in) @ Wxh).reshape(steps, batch, 3 * hidden)
@@ -125,6 +126,7 @@ def backward(params, cache, dout, *, dh_last=None, truncate=None, input_grads=Tr
     Returns: grads ``{"Wxh", "Whh", "bxh", "bhh"}``, dx ``(batch, time, n_in)``, dh0
     ``(batch, H)`` (None, None without input_grads).
     """
+    checks.check_cache(cache, GRUCache, "manual.layers.gru.forward")
     steps, batch, _ = cache.x.shape
     dout, dh_last, truncate = spec.backward_inputs((batch, steps, cache.hs.shape[2]),
                                                    cache.hs.dtype, dout, dh_last, truncate)

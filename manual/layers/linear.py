@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from modelspec import checks
 from modelspec import linear as spec
 
 
@@ -19,7 +20,8 @@ class LinearCache(NamedTuple):
 def forward(params, x):
     """Inputs: params ``W (n_in, n_out)``, ``b (n_out,)``; x ``(batch, ..., n_in)``.
     Returns: out ``(batch, ..., n_out)``, a :class:`LinearCache`."""
-    return _forward(params, spec.forward_inputs(params, x))
+    # the cache holds a copy of x: a caller changing x before backward changes nothing
+    return _forward(params, spec.forward_inputs(params, x).copy())
 
 
 def _forward(params, x):
@@ -33,6 +35,7 @@ def backward(params, cache, dout, *, input_grads=True):
     upstream gradient dL/dout; input_grads: False skips dx (one GEMM).
     Returns: grads ``{"W": (n_in, n_out), "b": (n_out,)}``, dx ``(batch, ..., n_in)`` or None.
     """
+    checks.check_cache(cache, LinearCache, "manual.layers.linear.forward")
     x = cache.x
     dout = spec.check_dout(dout, x.shape[:-1] + (params["W"].shape[1],), x.dtype)
     return _backward(params, cache, dout, input_grads)

@@ -67,9 +67,9 @@ def init_params(n_in, hidden, *, rng=None, dtype=np.float64, forget_bias=1.0):
     """
     checks.check_positive_int("n_in", n_in)
     checks.check_positive_int("hidden", hidden)
-    rng = np.random.default_rng(rng)
+    rng, dtype = checks.check_rng("rng", rng), checks.check_float_dtype("dtype", dtype)
     bh = np.zeros(spec.GATES * hidden, dtype=dtype)
-    bh[hidden:2 * hidden] = forget_bias
+    bh[hidden:2 * hidden] = checks.check_real("forget_bias", forget_bias)
     return {"Wxh": init.glorot_uniform(rng, (n_in, spec.GATES * hidden), dtype),
             "Whh": np.concatenate([init.orthogonal(rng, (hidden, hidden), dtype)
                                    for _ in range(spec.GATES)], axis=1),
@@ -103,7 +103,8 @@ def _forward(params, x, h0, c0):
     batch, steps, n_in = x.shape
     H = Whh.shape[0]
     # x time-major (T, batch, n_in): one GEMM projects every step, and dWxh is one GEMM later
-    xs = np.ascontiguousarray(x.transpose(1, 0, 2))
+    # a copy (ascontiguousarray would return a view of the caller's x when batch or time is 1)
+    xs = np.array(x.transpose(1, 0, 2), order="C")
     # the gate buffer first holds x_t @ Wxh of every step (one GEMM); step t adds
     # h_{t-1} @ Whh + bh and applies the gates' nonlinearities in place
     gates = np.matmul(xs.reshape(steps * batch, n_in), Wxh).reshape(steps, batch, 4 * H)
@@ -144,6 +145,7 @@ def backward(params, cache, dout, *, dh_last=None, dc_last=None, truncate=None, 
     Returns: grads ``{"Wxh", "Whh", "bh"}``, dx ``(batch, time, n_in)``, dh0 and dc0
     ``(batch, H)`` (None, None, None without input_grads).
     """
+    checks.check_cache(cache, LSTMCache, "manual.layers.lstm.forward")
     steps, batch, _ = cache.x.shape
     dout, dh_last, dc_last, truncate = spec.backward_inputs(
         (batch, steps, cache.hs.shape[2]), cache.hs.dtype, dout, dh_last, dc_last, truncate)

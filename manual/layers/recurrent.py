@@ -53,7 +53,7 @@ def init_params(n_in, hidden, *, rng=None, dtype=np.float64):
     """
     checks.check_positive_int("n_in", n_in)
     checks.check_positive_int("hidden", hidden)
-    rng = np.random.default_rng(rng)
+    rng = checks.check_rng("rng", rng)
     return {"Wxh": initializers.glorot_uniform(rng, (n_in, hidden), dtype),
             "Whh": initializers.orthogonal(rng, (hidden, hidden), dtype),
             "bh": np.zeros(hidden, dtype=dtype)}
@@ -77,7 +77,8 @@ def _forward(params, x, h0, activation):
     hidden = Whh.shape[0]
     act = ACTIVATIONS[activation]
     # x time-major (T, batch, n_in): one GEMM projects every step, and dWxh is one GEMM later
-    xs = np.ascontiguousarray(x.transpose(1, 0, 2))
+    # a copy (ascontiguousarray would return a view of the caller's x when batch or time is 1)
+    xs = np.array(x.transpose(1, 0, 2), order="C")
     # the state buffer first holds the input projection x_t @ Wxh of every step, computed
     # in one GEMM; step t then adds h_{t-1} @ Whh + bh and applies act in place
     hs = np.empty((steps + 1, batch, hidden), dtype=Wxh.dtype)
@@ -105,6 +106,7 @@ def backward(params, cache, dout, *, dh_last=None, truncate=None, input_grads=Tr
     Returns: grads ``{"Wxh", "Whh", "bh"}``, dx ``(batch, time, n_in)``, dh0 ``(batch, H)``
     (None, None without input_grads).
     """
+    checks.check_cache(cache, RecurrentCache, "manual.layers.recurrent.forward")
     steps, batch, _ = cache.x.shape
     dout, dh_last, truncate = spec.backward_inputs((batch, steps, cache.hs.shape[2]),
                                                    cache.hs.dtype, dout, dh_last, truncate)

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from modelspec import checks
 from modelspec import stack as spec
 from modelspec import table
 
@@ -48,8 +49,10 @@ def init_params(n_in, hidden, layers=1, *, cell=table.RECURRENT.name, bidirectio
                 rng=None, dtype=np.float64):
     """Each layer's and direction's parameters from its cell's ``init_params``, named as
     :mod:`modelspec.stack` says. rng: None, an int seed or a Generator."""
-    rng = np.random.default_rng(rng)
-    directions = 2 if bidirectional else 1
+    checks.check_positive_int("layers", layers)
+    directions = 2 if checks.check_flag("bidirectional", bidirectional) else 1
+    spec.check_option("cell", cell, spec.CELLS)
+    rng = checks.check_rng("rng", rng)
     params = {}
     for layer in range(layers):
         for direction in range(directions):
@@ -79,7 +82,7 @@ def _forward(params, x, cell, initial, activation="tanh"):
     keys, options = spec.cell_spec(cell).KEYS, _options(cell, activation)
     inputs, caches = [], []
     for layer in range(layers):
-        inputs.append(x)
+        inputs.append(x.copy() if layer == 0 else x)   # the caller's x copied: _window reruns it
         outs = []
         for direction in range(directions):
             slot = layer * directions + direction
@@ -103,6 +106,7 @@ def backward(params, cache, dout, *, dh_last=None, dc_last=None, truncate=None, 
     Returns: grads (keyed like params), dx ``(batch, time, n_in)``, dh0 (and dc0 for a cell
     with a cell state) ``(L * D, batch, H)``; the input gradients None without input_grads.
     """
+    checks.check_cache(cache, StackCache, "manual.layers.stack.forward")
     names = spec.CELL_STATES[cache.cell]
     if dc_last is not None and "c" not in names:
         raise ValueError(f"dc_last is a gradient at an LSTM's final cell state; the {cache.cell} cell has none")

@@ -165,3 +165,81 @@ def test_a_function_verify_calls_misused_exits_2():
                           "--examples", "5")
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith("crosscheck: error: linreg: the checked function must return (loss, grads)")
+
+
+# --- bad arguments: exit 2, one line naming the argument, no traceback, nothing run -------------
+
+def assert_usage_error(done, *words):
+    """Exit 2, stderr one ``crosscheck: error:`` line holding ``words``, no traceback, and
+    nothing run (no report on stdout)."""
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("crosscheck: error: "), done.stderr
+    for word in words:
+        assert word in done.stderr, done.stderr
+    assert done.stdout == "", done.stdout
+
+
+BAD_ARGUMENTS = [
+    (("run", "mlp", "--examples", "0"), ("--examples", "must be an int >= 1; got 0")),
+    (("run", "mlp", "--examples", "-1"), ("--examples", "must be an int >= 1; got -1")),
+    (("run", "mlp", "--examples", "2.5"), ("--examples", "must be an int >= 1; got '2.5'")),
+    (("zoo", "--examples", "0"), ("--examples", "must be an int >= 1")),
+    (("run", "mlp", "--seed", "-1"), ("--seed", "must be an int >= 0; got -1")),
+    (("run", "mlp", "--seed", "abc"), ("--seed", "must be an int >= 0; got 'abc'")),
+    (("zoo", "--seed", "x"), ("--seed", "must be an int >= 0")),
+    (("run", "mlp", "--profile", "bogus"), ("--profile", "invalid choice: 'bogus'", "ci")),
+    (("zoo", "--profile", "bogus"), ("--profile", "invalid choice: 'bogus'")),
+    (("run", "nosuchmodel"), ("unknown model 'nosuchmodel'; known: ", "mlp")),
+    (("list", "nosuchmodel"), ("unknown model 'nosuchmodel'",)),
+    (("zoo", "NOTABUG"), ("unknown bug 'NOTABUG'; known: ",)),
+    (("run", "mlp", "--manual", "nosuchmodule:fn"), ("cannot import --manual 'nosuchmodule:fn'",
+                                                     "ModuleNotFoundError")),
+    (("run", "mlp", "--manual", "tests.crosscheck.buggy_mlp:nosuch"), ("--manual", "has no attribute 'nosuch'")),
+    (("run", "mlp", "rnn", "--manual", "tests.crosscheck.buggy_mlp:wrong_sign"), ("--manual checks one function",)),
+    (("run", "--bogus"), ("unrecognized arguments: --bogus",)),
+    (("frobnicate",), ("argument COMMAND: invalid choice: 'frobnicate'",)),
+    ((), ("the following arguments are required: COMMAND",)),
+]
+
+
+@pytest.mark.parametrize("args, words", BAD_ARGUMENTS, ids=[" ".join(args) or "no command" for args, _ in BAD_ARGUMENTS])
+def test_a_bad_argument_is_one_line_and_exit_2(args, words):
+    assert_usage_error(crosscheck_cli(*args, timeout=120), *words)
+
+
+@pytest.mark.parametrize("command", ["run", "zoo"])
+def test_a_json_path_that_cannot_be_written_is_refused_before_anything_runs(tmp_path, command):
+    names = ["mlp"] if command == "run" else ["mlp_dW_transposed"]
+    missing = tmp_path / "no such folder" / "report.json"
+    assert_usage_error(crosscheck_cli(command, *names, "--json", str(missing), timeout=120),
+                       "argument --json: must be a file in an existing folder", "does not exist")
+    assert_usage_error(crosscheck_cli(command, *names, "--json", str(tmp_path), timeout=120),
+                       "argument --json: must be the path of a file to write", "a directory")
+    assert_usage_error(crosscheck_cli(command, *names, "--json=", timeout=120), "argument --json", "empty path")
+    assert not missing.parent.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["run", "zoo"])
+def test_a_bad_profile_variable_is_one_line_naming_it_and_the_profiles(command):
+    done = run_module("crosscheck", command, env={"CROSSCHECK_PROFILE": "bogus"}, timeout=120)
+    assert_usage_error(done, "CROSSCHECK_PROFILE must be one of ci, dev, thorough; got 'bogus'")
+
+
+def test_the_profile_option_wins_over_a_bad_profile_variable_and_list_needs_no_profile():
+    done = run_module("crosscheck", "run", "mlp", "--profile", "ci", "--examples", "2",
+                      env={"CROSSCHECK_PROFILE": "bogus"}, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "profile ci" in done.stdout
+    assert run_module("crosscheck", "list", env={"CROSSCHECK_PROFILE": "bogus"}, timeout=120).returncode == 0
+
+
+def test_seed_0_and_a_json_file_in_the_current_folder_are_valid(tmp_path):
+    root = str(Path(crosscheck.__file__).parents[1])
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, "-m", "crosscheck", "run", "linear", "--examples", "1",
+                           "--seed", "0", "--json", "out.json"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300,
+                          env={**os.environ, "CROSSCHECK_PROFILE": "ci", "PYTHONPATH": path})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["seed"] == 0

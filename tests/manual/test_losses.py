@@ -72,10 +72,10 @@ def test_float32_stays_float32():
     (lambda: L.binary_cross_entropy(np.zeros((2, 1)), np.full((2, 1), 1.5)), r"y must lie in \[0, 1\]"),
     (lambda: L.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3])), r"labels must lie in \[0, 3\)"),
     (lambda: L.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0])), "integer class labels"),
-    (lambda: L.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2])), r"y must have shape \(2,\)"),
-    (lambda: L.mean_squared_error(np.array([[np.nan]]), np.zeros((1, 1))), "logits contains NaN"),
+    (lambda: L.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2])), r"labels must have shape \(2,\)"),
+    (lambda: L.mean_squared_error(np.array([[np.nan]]), np.zeros((1, 1))), "pred contains NaN"),
     (lambda: L.mean_squared_error(np.zeros((1, 1)), np.array([[np.inf]])), "y contains NaN or inf"),
-    (lambda: L.mean_squared_error(np.zeros((0, 1)), np.zeros((0, 1))), "logits is empty"),
+    (lambda: L.mean_squared_error(np.zeros((0, 1)), np.zeros((0, 1))), "pred is empty"),
     (lambda: L.mean_squared_error(np.zeros((1, 1)), np.zeros((1, 1)), "avg"), "reduction must be one of"),
     (lambda: L.loss_and_grad("hinge", np.zeros((1, 1)), np.zeros((1, 1))), "loss must be one of"),
 ])
@@ -85,5 +85,5 @@ def test_bad_input_is_refused_with_a_clear_message(call, match):
 
 
 def test_string_logits_are_a_type_error():
-    with pytest.raises(TypeError, match="logits must be a real array"):
+    with pytest.raises(TypeError, match="pred must be a real array"):
         L.mean_squared_error(np.array([["a"]]), np.zeros((1, 1)))

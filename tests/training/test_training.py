@@ -237,8 +237,8 @@ def test_rnn_softmax_head_on_two_classes():
     ({"momentum": -0.5}, ValueError, r"momentum must lie in \[0, 1\)"),
     ({"clip_norm": 0.0}, ValueError, "clip_norm must be None or > 0"),
     ({"gradients": "numeric"}, ValueError, "gradients must be one of 'manual', 'auto'"),
-    ({"seed": -1}, ValueError, "seed must be >= 0"),
-    ({"seed": 1.5}, TypeError, "seed must be None or an int"),
+    ({"seed": -1}, ValueError, "seed must be None, an int >= 0 or a numpy.random.Generator; got -1"),
+    ({"seed": 1.5}, TypeError, "seed must be None, an int >= 0 or a numpy.random.Generator; got float"),
 ))
 def test_rnn_bad_hyper_parameters(kwargs, exc, match):
     x, y = datasets.as_soon_as()
