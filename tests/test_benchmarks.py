@@ -80,3 +80,10 @@ def test_torch_contenders_agree_with_ours_where_torch_is_installed():
         for dtype in (np.float64, np.float32):
             ok, text = run.check(models.torch_contender(problem, torch, dtype), reference)
             assert ok, text
+
+
+def test_the_validation_cost_table_runs():
+    from benchmarks import timing, validation
+    rows = validation.measure(timing.QUICK)
+    assert len(rows) == 4 and all(checked > 0 and unchecked > 0 for _, checked, unchecked in rows)
+
