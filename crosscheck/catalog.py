@@ -9,7 +9,7 @@ keyed by the table's entries.
 import numpy as np
 
 import modelspec
-from crosscheck import strategies, vjp
+from crosscheck import regimes, strategies, vjp
 from crosscheck.registry import Case, Model, register
 from modelspec import table
 
@@ -321,6 +321,11 @@ CHECKS[table.SEQNET] = dict(
                  reduction=modelspec.REDUCTIONS, activation=modelspec.recurrent.ACTIVATIONS,
                  truncate=("None", "1, 2, ..."), h0=_STATE_SLOTS, c0=_STATE_SLOTS),
     smooth=_smooth_recurrence)
+
+
+# one pinned example per regime of every recurrent layer and model (crosscheck.regimes)
+for _entry in regimes.ENTRIES:
+    CHECKS[_entry]["examples"] = tuple(CHECKS[_entry]["examples"]) + regimes.examples(_entry)
 
 
 def model_of(entry):

@@ -176,6 +176,19 @@ class Disagreement(Exception):
         self.case, self.report, self.error = case, report, error
 
 
+class _Cut(BaseException):
+    """Ends shrinking that has run past its time budget, with the smallest failure so far."""
+
+    def __init__(self, found):
+        super().__init__("shrinking stopped")
+        self.found = found
+
+
+# Shrinking a failure is cut short after this many seconds: the smallest failing case
+# found by then is reported (a slow checked function can make shrinking take minutes).
+SHRINK_SECONDS = 60.0
+
+
 class _Stop(BaseException):
     """Ends a Hypothesis run at once, without shrinking (a BaseException, which Hypothesis
     passes through): a usage error or a broken contract is not made smaller by shrinking."""
@@ -204,7 +217,8 @@ class VerifyResult(NamedTuple):
     case: the failing :class:`Case` (shrunk for "disagree" and "crash"; as given, before
     the call, for "contract"); pinned: the index of the pinned example it is, or None;
     report: its :class:`CaseReport`; error: the message of a crash, usage error or broken
-    contract.
+    contract; shrink_cut: shrinking ran past :data:`SHRINK_SECONDS` and was stopped, the
+    case being the smallest failure found by then.
     """
     model: str
     ok: bool
@@ -219,6 +233,7 @@ class VerifyResult(NamedTuple):
     worst_numeric: float = 0.0
     verdict: str = "agree"
     pinned: Optional[int] = None
+    shrink_cut: bool = False
 
     def _case_lines(self, heading):
         arg_names = registry.get(self.model).arg_names if self.model in registry.models() else ("x", "y")
@@ -234,8 +249,9 @@ class VerifyResult(NamedTuple):
         if self.verdict == "usage":
             return (f"{self.model}: USAGE ERROR at example {self.examples_to_failure} (not a "
                     f"disagreement; nothing was shrunk): {self.error}")
+        cut = f", stopped after {SHRINK_SECONDS:.0f} s" if self.shrink_cut else ""
         where = (f"pinned example {self.pinned} (tried as written, not shrunk):" if self.pinned is not None
-                 else f"minimal case ({self.examples} examples run with shrinking):")
+                 else f"minimal case ({self.examples} examples run with shrinking{cut}):")
         if self.verdict == "contract":
             which = "" if self.pinned is None else f" (pinned example {self.pinned})"
             lines = self._case_lines(f"{self.model}: CONTRACT BROKEN at example {self.examples_to_failure}"
@@ -342,9 +358,19 @@ def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
     if conv is not None:
         from crosscheck import conventions as declared_conventions
         manual = declared_conventions.wrap(manual, conv, spec)
-    state = {"examples": 0, "first_failure": None, "worst": {}, "fd": 0, "worst_fd": 0.0}
+    state = {"examples": 0, "first_failure": None, "worst": {}, "fd": 0, "worst_fd": 0.0,
+             "best": None, "found_at": None}
+
+    def found(failure):
+        """Remember a failure (during shrinking each is smaller than the last) and return it."""
+        state["first_failure"] = state["first_failure"] or state["examples"]
+        state["found_at"] = state["found_at"] or time.perf_counter()
+        state["best"] = failure
+        return failure
 
     def body(case):
+        if state["best"] is not None and time.perf_counter() - state["found_at"] > SHRINK_SECONDS:
+            raise _Cut(state["best"])
         state["examples"] += 1
         if progress is not None:
             progress(state["examples"])
@@ -355,11 +381,9 @@ def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
         except contracts.ContractError as exc:
             raise _Stop("contract", exc.case or case, str(exc), case) from None
         except Exception as exc:  # the checked function raised: that is a finding too
-            state["first_failure"] = state["first_failure"] or state["examples"]
-            raise Disagreement(case, error=_crash_text(exc)) from exc
+            raise found(Disagreement(case, error=_crash_text(exc))) from exc
         if not report.ok:
-            state["first_failure"] = state["first_failure"] or state["examples"]
-            raise Disagreement(case, report)
+            raise found(Disagreement(case, report))
         for r in report.autograd.reports.values():
             state["worst"][r.key] = max(state["worst"].get(r.key, 0.0), r.max_rel_error)
         if report.numeric is not None:
@@ -387,11 +411,13 @@ def verify(model, *, manual=None, max_examples=None, seed=None, profile=None,
         return VerifyResult(spec.name, False, state["examples"], state["examples"], state["worst"],
                             time.perf_counter() - start, stop.case, None, stop.message,
                             state["fd"], state["worst_fd"], stop.verdict, which_pinned(stop.drawn))
-    except Disagreement as found:
+    except (Disagreement, _Cut) as end:
+        failure = end.found if isinstance(end, _Cut) else end
         return VerifyResult(spec.name, False, state["examples"], state["first_failure"],
                             state["worst"], time.perf_counter() - start,
-                            found.case, found.report, found.error, state["fd"], state["worst_fd"],
-                            "crash" if found.error else "disagree", which_pinned(found.case))
+                            failure.case, failure.report, failure.error, state["fd"], state["worst_fd"],
+                            "crash" if failure.error else "disagree", which_pinned(failure.case),
+                            isinstance(end, _Cut))
     return VerifyResult(spec.name, True, state["examples"], None, state["worst"],
                         time.perf_counter() - start, numeric_examples=state["fd"],
                         worst_numeric=state["worst_fd"])

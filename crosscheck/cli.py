@@ -4,6 +4,9 @@
                    [--profile ci|dev|thorough] [--json PATH] [--manual MODULE:FUNCTION]
     crosscheck zoo [NAME ...] [--examples N] [--seed S] [--profile ci|dev|thorough] [--json PATH]
     crosscheck list [MODEL ...] [--model MODULE:OBJECT ...] [--markdown]
+    crosscheck mutate SOURCE[:FUNCTION] --target NAME [--target NAME ...] [--examples N] [--seed S]
+                   [--profile ...] [--timeout SECONDS] [--sample K] [--jobs J]
+                   [--equivalent FILE] [--json PATH] [--list]   (see crosscheck.mutate)
 
 ``--model pkg.module:OBJECT`` imports OBJECT (a :class:`crosscheck.Model`, or a
 zero-argument callable returning one) with the current directory on the path, registers
@@ -105,6 +108,8 @@ def _parser():
                          help="layers and models to list (default: all, or only the --model ones)")
     _add_model_option(listing, "list")
     listing.add_argument("--markdown", action="store_true", help="as the Markdown table of the README")
+    from crosscheck import mutate
+    mutate.add_parser(commands)
     return parser
 
 
@@ -349,7 +354,12 @@ def run_zoo(args, out=sys.stdout):
     return 0 if ok else 1
 
 
-COMMANDS = {"run": run, "zoo": run_zoo, "list": list_models}
+def run_mutate(args, out=sys.stdout):
+    from crosscheck import mutate
+    return mutate.command(args, out)
+
+
+COMMANDS = {"run": run, "zoo": run_zoo, "list": list_models, "mutate": run_mutate}
 
 
 def main(argv=None):

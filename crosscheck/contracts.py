@@ -11,8 +11,9 @@
 - :class:`ContractError` where it breaks a rule that no comparison would show: it modifies
   its inputs in place, returns gradients of another dtype than their parameter (float32
   gradients for float64 parameters would otherwise be compared at float32 tolerance),
-  returns complex values, or answers differently when called twice in a row on the same
-  inputs (state kept between calls).
+  returns complex values, answers differently when called twice in a row on the same
+  inputs (state kept between calls), or, asked for input gradients, gives other parameter
+  gradients when called without them (the path training takes).
 
 Any other exception propagates: the function crashed.
 """
@@ -157,6 +158,15 @@ def call(fn, case, want_inputs, repeat=True):
             raise ContractError("the checked function gave a different answer when called "
                                 f"twice in a row on the same inputs (does it keep state "
                                 f"between calls?): {changed}", before)
+    if want_inputs:
+        # the path without input gradients (what training calls) must give the same loss
+        # and parameter gradients: code that skips dx there can break what it keeps
+        plain = unpack(fn(case.params, *case.args, **dict(case.options)), False)
+        changed = _first_difference({"loss": np.asarray(loss), **grads},
+                                    {"loss": np.asarray(plain[0]), **plain[1]})
+        if changed is not None:
+            raise ContractError("the checked function gave other parameter gradients without "
+                                f"return_input_grads than with it: {changed}", before)
     return loss, grads, inputs
 
 

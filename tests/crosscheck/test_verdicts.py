@@ -191,3 +191,40 @@ def test_contracts_call_checks_the_signature_before_calling():
     with pytest.raises(contracts.UsageError, match="cannot be called as"):
         contracts.call(fn, case, want_inputs=False)
     assert not called
+
+
+def test_the_path_without_input_gradients_is_compared_too():
+    def skips_wrongly(params, x, y, return_input_grads=False, **options):
+        out = manual.mlp.loss_and_grads(params, x, y, return_input_grads=return_input_grads, **options)
+        if return_input_grads:
+            return out
+        return out[0], {**out[1], "b0": 2 * out[1]["b0"]}     # the training path is wrong
+
+    def crashes_without(params, x, y, return_input_grads=False, **options):
+        if not return_input_grads:
+            raise KeyError("W0")
+        return manual.mlp.loss_and_grads(params, x, y, return_input_grads=True, **options)
+
+    result = crosscheck.verify("mlp", manual=skips_wrongly, input_grads=True, max_examples=5, seed=0)
+    assert result.verdict == "contract" and "without return_input_grads" in result.error, result.summary()
+    result = crosscheck.verify("mlp", manual=crashes_without, input_grads=True, max_examples=5, seed=0)
+    assert result.verdict == "crash" and "KeyError" in result.error, result.summary()
+
+
+def test_shrinking_is_cut_short_after_its_budget_and_the_smallest_failure_so_far_reported(monkeypatch):
+    import importlib
+    import time
+    monkeypatch.setattr(importlib.import_module("crosscheck.check"), "SHRINK_SECONDS", 0.5)
+
+    def slow_and_wrong(params, x, y, **options):
+        time.sleep(0.02)
+        loss, grads = manual.mlp.loss_and_grads(params, x, y, **options)
+        return loss, {**grads, "b0": grads["b0"] + 1.0}
+
+    start = time.perf_counter()
+    # tanh only: the pinned (ReLU) example is skipped, so the failure is drawn and shrunk
+    result = crosscheck.verify("mlp", manual=slow_and_wrong, max_examples=50, seed=0, profile="ci",
+                               supports={"activation": ["tanh"]})
+    assert result.verdict == "disagree" and result.shrink_cut, result.summary()
+    assert "stopped after" in result.summary() and result.report.worst()[1].key == "b0"
+    assert time.perf_counter() - start < 20
