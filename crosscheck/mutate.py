@@ -165,7 +165,8 @@ def _root_name(node):
 
 
 class _Collector(ast.NodeVisitor):
-    """Walks a module and records ``(node, replacement text, kind, description)`` sites."""
+    """Walks a module and records its mutation sites: ``(node, replacement text, kind,
+    description, enclosing function, original text)``."""
 
     def __init__(self, text_of, validators, function=None):
         self.text_of, self.validators, self.function = text_of, validators, function
