@@ -15,7 +15,8 @@ from manual.layers import stack
 from modelspec import stack as spec
 from modelspec import table
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="PyTorch is not installed: external-reference tests "
+                                            "skipped (pip install torch==2.13.0)")
 
 RTOL = 1e-9
 TORCH = {table.RECURRENT.name: "RNN", table.LSTM.name: "LSTM", table.GRU.name: "GRU"}
