@@ -6,11 +6,14 @@ product of its twin (:mod:`crosscheck.vjp`). What the cross-check needs beyond t
 table (the strategy, pinned examples, where finite differences apply) is :data:`CHECKS`,
 keyed by the table's entries.
 """
+import inspect
+
 import numpy as np
 
 import modelspec
-from crosscheck import regimes, strategies, vjp
+from crosscheck import contracts, regimes, strategies, vjp
 from crosscheck.registry import Case, Model, register
+from manual import losses as manual_losses
 from modelspec import table
 
 
@@ -328,6 +331,43 @@ for _entry in regimes.ENTRIES:
     CHECKS[_entry]["examples"] = tuple(CHECKS[_entry]["examples"]) + regimes.examples(_entry)
 
 
+def _keywords(fn):
+    return set(inspect.signature(fn).parameters)
+
+
+def with_public_path(module):
+    """A model's ``loss_and_grads``, checked with its public ``forward`` and ``backward``
+    on the same case: the loss gradient at the logits (``manual.losses.loss_and_grad``)
+    goes through ``backward``, whose gradients (parameters, then x and the initial states
+    given) must equal those of ``loss_and_grads`` to :data:`crosscheck.contracts.REPEAT_RTOL`;
+    an ``AssertionError`` naming the first that differs otherwise (a crash). Both paths are
+    then compared with autograd through the one ``loss_and_grads`` returns."""
+    forward_keys = _keywords(module.forward) - {"params", "x"}
+    backward_keys = _keywords(module.backward) - {"params", "cache", "dlogits", "dout"}
+    public = f"{module.__name__}.backward"
+
+    def fn(params, x, y, *, loss, reduction="mean", return_input_grads=False, **options):
+        result = module.loss_and_grads(params, x, y, loss=loss, reduction=reduction,
+                                       return_input_grads=return_input_grads, **options)
+        logits, cache = module.forward(params, x, **{k: v for k, v in options.items() if k in forward_keys})
+        dlogits = manual_losses.loss_and_grad(loss, logits, y, reduction)[1]
+        grads, *inputs = module.backward(params, cache, dlogits,
+                                         **{k: v for k, v in options.items() if k in backward_keys})
+        theirs = {"loss": np.asarray(0.0), **result[1]}
+        ours = {"loss": np.asarray(0.0), **grads}
+        if return_input_grads:
+            given = dict(zip(("x", "h0", "c0"), inputs))
+            theirs.update({f"d{k}": v for k, v in result[2].items()})
+            ours.update({f"d{k}": given[k] for k in result[2]})
+        differs = contracts.first_difference(theirs, ours)
+        if differs is not None:
+            raise AssertionError(f"{public} disagrees with loss_and_grads: {differs} (loss_and_grads' "
+                                 f"value, then {public}'s)")
+        return result
+    fn.__name__ = f"{module.__name__}.loss_and_grads"
+    return fn
+
+
 def model_of(entry):
     """The registry :class:`Model` of a table entry."""
     check = dict(CHECKS[entry])
@@ -338,7 +378,7 @@ def model_of(entry):
                                 check.get("input_grads", ("x",)), upstream)
         auto = vjp.auto_vjp(auto_layer.forward, upstream)
     else:
-        manual, auto = entry.manual_module().loss_and_grads, entry.auto_module().loss
+        manual, auto = with_public_path(entry.manual_module()), entry.auto_module().loss
     return Model(name=entry.name, description=entry.description, manual=manual, auto=auto,
                  kind=entry.kind, **check)
 

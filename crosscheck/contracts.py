@@ -153,7 +153,7 @@ def call(fn, case, want_inputs, repeat=True):
         again = unpack(fn(case.params, *case.args, **options), want_inputs)
         first = {"loss": np.asarray(loss), **grads, **{f"d{k}": v for k, v in inputs.items()}}
         second = {"loss": np.asarray(again[0]), **again[1], **{f"d{k}": v for k, v in again[2].items()}}
-        changed = _first_difference(first, second)
+        changed = first_difference(first, second)
         if changed is not None:
             raise ContractError("the checked function gave a different answer when called "
                                 f"twice in a row on the same inputs (does it keep state "
@@ -162,7 +162,7 @@ def call(fn, case, want_inputs, repeat=True):
         # the path without input gradients (what training calls) must give the same loss
         # and parameter gradients: code that skips dx there can break what it keeps
         plain = unpack(fn(case.params, *case.args, **dict(case.options)), False)
-        changed = _first_difference({"loss": np.asarray(loss), **grads},
+        changed = first_difference({"loss": np.asarray(loss), **grads},
                                     {"loss": np.asarray(plain[0]), **plain[1]})
         if changed is not None:
             raise ContractError("the checked function gave other parameter gradients without "
@@ -170,7 +170,7 @@ def call(fn, case, want_inputs, repeat=True):
     return loss, grads, inputs
 
 
-def _first_difference(first, second):
+def first_difference(first, second):
     """The first key whose arrays differ by more than :data:`REPEAT_RTOL` of their scale
     (NaN equal to NaN: a function that overflows the same way twice is deterministic)."""
     for key, a in first.items():

@@ -85,8 +85,8 @@ def _forward(params, x, cell, initial, output, activation):
 def backward(params, cache, dlogits, *, truncate=None):
     """Backward pass from the upstream gradient ``dlogits`` (the logits' shape); truncate
     as :mod:`modelspec.seqnet` says.
-    Returns: grads (keyed like params) and ``{"x": dx, "h0": dh0[, "c0": dc0]}`` (dx None
-    for token ids)."""
+    Returns: grads (keyed like params), dx ``(batch, time, n_in)`` (None for token ids) and
+    dh0 (and dc0 for an LSTM) ``(L * D, batch, H)``, as ``manual.rnn.backward`` returns them."""
     checks.check_cache(cache, SeqNetCache, "manual.seqnet.forward")
     batch, steps = cache.stack.inputs[0].shape[:2]
     n_out = params["Wy"].shape[1]
@@ -94,7 +94,8 @@ def backward(params, cache, dlogits, *, truncate=None):
     dlogits = linear_spec.check_dout(dlogits, expected, cache.stack.inputs[0].dtype, name="dlogits")
     stack_spec.check_truncate(truncate, cache.stack.layers, cache.stack.directions,
                               every_step=cache.output == "all")
-    return _backward(params, cache, dlogits, truncate, True)
+    grads, inputs = _backward(params, cache, dlogits, truncate, True)
+    return (grads, inputs["x"]) + tuple(inputs[f"{s}0"] for s in stack_spec.CELL_STATES[cache.stack.cell])
 
 
 def _backward(params, cache, dlogits, truncate, input_grads):
