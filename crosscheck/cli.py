@@ -301,7 +301,8 @@ def markdown_table(names=None):
     for name in names or crosscheck.models():
         model = crosscheck.get(name)
         checked = ("`backward` for a drawn upstream gradient `" + ", ".join(model.arg_names[1:]) + "`"
-                   if model.kind == "layer" else "`loss_and_grads` on a drawn loss")
+                   if model.kind == "layer" else "`loss_and_grads` on a drawn loss, and `forward` + `backward` "
+                   "on its gradient")
         rows.append(f"| `{name}` | {model.kind} | {model.description} | {checked} | "
                     f"{_options_text(model) or '—'} |")
     return "\n".join(rows)
