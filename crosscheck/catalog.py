@@ -365,6 +365,7 @@ def with_public_path(module):
                                  f"value, then {public}'s)")
         return result
     fn.__name__ = f"{module.__name__}.loss_and_grads"
+    fn.public_path = True
     return fn
 
 

@@ -300,9 +300,10 @@ def markdown_table(names=None):
     rows = ["| name | kind | what it is | checked with | options |", "|---|---|---|---|---|"]
     for name in names or crosscheck.models():
         model = crosscheck.get(name)
+        public = getattr(model.manual, "public_path", False)     # catalog.with_public_path
         checked = ("`backward` for a drawn upstream gradient `" + ", ".join(model.arg_names[1:]) + "`"
-                   if model.kind == "layer" else "`loss_and_grads` on a drawn loss, and `forward` + `backward` "
-                   "on its gradient")
+                   if model.kind == "layer" else "`loss_and_grads` on a drawn loss"
+                   + (", and `forward` + `backward` on its gradient" if public else ""))
         rows.append(f"| `{name}` | {model.kind} | {model.description} | {checked} | "
                     f"{_options_text(model) or '—'} |")
     return "\n".join(rows)
