@@ -158,6 +158,16 @@ def _next_constant(k):
     return type(k)(new)
 
 
+_ALLOCATIONS = ("empty", "empty_like", "zeros", "zeros_like")
+_COMMUTATIVE = ("add", "multiply", "maximum", "minimum", "logaddexp", "hypot")
+
+
+def _call_name(call):
+    """``multiply`` for ``np.multiply(...)``: the called attribute's or name's last part."""
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
 def _root_name(node):
     while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
         node = node.func if isinstance(node, ast.Call) else node.value
@@ -291,8 +301,11 @@ class _Collector(ast.NodeVisitor):
 
     @staticmethod
     def _arithmetic(node):
+        # a buffer's allocation is no value: minus on np.empty (overwritten) or np.zeros
+        # (-0 == 0) changes nothing, so those mutants are not made
         return isinstance(node, ast.BinOp) or (
-            isinstance(node, ast.Call) and _root_name(node.func) in ("np", "numpy"))
+            isinstance(node, ast.Call) and _root_name(node.func) in ("np", "numpy")
+            and _call_name(node) not in _ALLOCATIONS)
 
     # -- expressions ------------------------------------------------------------------
     def visit_BinOp(self, node):
@@ -379,8 +392,9 @@ class _Collector(ast.NodeVisitor):
                 keywords = node.keywords[:i] + node.keywords[i + 1:]
                 self._add(node, ast.Call(func, node.args, keywords), "keyword", f"{kw.arg}= removed")
         args = node.args
+        # swapping the arguments of a commutative ufunc (np.multiply, np.add, ...) changes nothing
         if len(args) == 2 and not any(isinstance(a, ast.Starred) for a in args) \
-                and ast.dump(args[0]) != ast.dump(args[1]):
+                and ast.dump(args[0]) != ast.dump(args[1]) and _call_name(node) not in _COMMUTATIVE:
             self._add(node, ast.Call(func, [args[1], args[0]], node.keywords), "arguments",
                       "arguments swapped")
         self.generic_visit(node)
