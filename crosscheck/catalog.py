@@ -6,8 +6,6 @@ product of its twin (:mod:`crosscheck.vjp`). What the cross-check needs beyond t
 table (the strategy, pinned examples, where finite differences apply) is :data:`CHECKS`,
 keyed by the table's entries.
 """
-import inspect
-
 import numpy as np
 
 import modelspec
@@ -17,8 +15,7 @@ from manual import losses as manual_losses
 from modelspec import table
 
 
-def _uniform(rng, shape, bound=1.0):
-    return rng.uniform(-bound, bound, shape)
+_uniform = regimes.uniform
 
 
 def _linear_examples():
@@ -35,8 +32,7 @@ def _linear_examples():
 def _like(made, seed=0):
     """Parameters shaped as ``made`` (what an ``init_params`` returns), each drawn uniform
     in [-1, 1] in its order, the recurrent weights (``Whh...``) in [-0.5, 0.5]."""
-    rng = np.random.default_rng(seed)
-    return {k: _uniform(rng, np.shape(v), 0.5 if k.startswith("Whh") else 1.0) for k, v in made.items()}
+    return regimes.like(made, np.random.default_rng(seed))
 
 
 def _cell_params(cell, n_in, hidden, seed=0):
@@ -331,10 +327,6 @@ for _entry in regimes.ENTRIES:
     CHECKS[_entry]["examples"] = tuple(CHECKS[_entry]["examples"]) + regimes.examples(_entry)
 
 
-def _keywords(fn):
-    return set(inspect.signature(fn).parameters)
-
-
 def with_public_path(module):
     """A model's ``loss_and_grads``, checked with its public ``forward`` and ``backward``
     on the same case: the loss gradient at the logits (``manual.losses.loss_and_grad``)
@@ -342,8 +334,8 @@ def with_public_path(module):
     given) must equal those of ``loss_and_grads`` to :data:`crosscheck.contracts.REPEAT_RTOL`;
     an ``AssertionError`` naming the first that differs otherwise (a crash). Both paths are
     then compared with autograd through the one ``loss_and_grads`` returns."""
-    forward_keys = _keywords(module.forward) - {"params", "x"}
-    backward_keys = _keywords(module.backward) - {"params", "cache", "dlogits", "dout"}
+    forward_keys = vjp.keywords(module.forward) - {"params", "x"}
+    backward_keys = vjp.keywords(module.backward) - {"params", "cache", "dlogits", "dout"}
     public = f"{module.__name__}.backward"
 
     def fn(params, x, y, *, loss, reduction="mean", return_input_grads=False, **options):
@@ -353,8 +345,7 @@ def with_public_path(module):
         dlogits = manual_losses.loss_and_grad(loss, logits, y, reduction)[1]
         grads, *inputs = module.backward(params, cache, dlogits,
                                          **{k: v for k, v in options.items() if k in backward_keys})
-        theirs = {"loss": np.asarray(0.0), **result[1]}
-        ours = {"loss": np.asarray(0.0), **grads}
+        theirs, ours = dict(result[1]), dict(grads)
         if return_input_grads:
             given = dict(zip(("x", "h0", "c0"), inputs))
             theirs.update({f"d{k}": v for k, v in result[2].items()})

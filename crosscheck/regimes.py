@@ -55,18 +55,21 @@ def required(entry):
     return set(itertools.product(wheres, TRUNCATIONS, (False, True), cells))
 
 
-def _uniform(rng, shape, bound=1.0):
+def uniform(rng, shape, bound=1.0):
+    """An array of ``shape`` uniform in [-bound, bound]."""
     return rng.uniform(-bound, bound, shape)
 
 
-def _like(made, rng):
-    return {k: _uniform(rng, np.shape(v), 0.5 if k.startswith("Whh") else 1.0) for k, v in made.items()}
+def like(made, rng):
+    """Parameters shaped as ``made`` (what an ``init_params`` returns), each drawn uniform
+    in [-1, 1] in its order, the recurrent weights (``Whh...``) in [-0.5, 0.5]."""
+    return {k: uniform(rng, np.shape(v), 0.5 if k.startswith("Whh") else 1.0) for k, v in made.items()}
 
 
 def _target(loss, shape, rng):
     if loss == "cross_entropy":
         return rng.integers(0, shape[-1], shape[:-1])
-    return rng.uniform(0, 1, shape) if loss == "bce" else _uniform(rng, shape, 2.0)
+    return rng.uniform(0, 1, shape) if loss == "bce" else uniform(rng, shape, 2.0)
 
 
 def _example(entry, where, window, initial, cell, index):
@@ -77,38 +80,38 @@ def _example(entry, where, window, initial, cell, index):
     names = modelspec.stack.CELL_STATES.get(cell or entry.name, ("h",))
     # a deep stack truncates a window for final-state gradients only: one layer otherwise
     layers = 2 if where == "last" or truncate is None else 1
-    x = _uniform(rng, (batch, STEPS, n_in))
+    x = uniform(rng, (batch, STEPS, n_in))
     if entry in LAYERS:
-        params = _like(entry.manual_module().init_params(n_in, hidden, rng=0), rng)
+        params = like(entry.manual_module().init_params(n_in, hidden, rng=0), rng)
         slots, options = (batch, hidden), dict(truncate=truncate)
         if entry is table.RECURRENT:
             options["activation"] = "tanh"
     elif entry is table.STACK:
-        params = _like(entry.manual_module().init_params(n_in, hidden, layers, cell=cell, rng=0), rng)
+        params = like(entry.manual_module().init_params(n_in, hidden, layers, cell=cell, rng=0), rng)
         slots, options = (layers, batch, hidden), dict(cell=cell, truncate=truncate, activation="tanh")
     else:
         n_out = 2
         if entry is table.RNN:
-            params, slots = _like(entry.manual_module().init_params(n_in, hidden, n_out, rng=0), rng), (batch, hidden)
+            params, slots = like(entry.manual_module().init_params(n_in, hidden, n_out, rng=0), rng), (batch, hidden)
             cell_options = dict(activation="tanh")
         else:
             made = entry.manual_module().init_params(n_in, hidden, n_out, layers if where == "last" else 1,
                                                      cell=cell, rng=0)
-            params = _like(made, rng)
+            params = like(made, rng)
             slots = (layers if where == "last" else 1, batch, hidden)
             cell_options = dict(cell=cell, activation="tanh")
         loss = LOSSES[index % len(LOSSES)]
         options = dict(loss=loss, output=where, truncate=truncate, reduction=("mean", "sum")[index % 2],
                        **cell_options)
         if initial:
-            options.update({f"{s}0": _uniform(rng, slots) for s in names})
+            options.update({f"{s}0": uniform(rng, slots) for s in names})
         shape = (batch, n_out) if where == "last" else (batch, STEPS, n_out)
         return Case(params, (x, _target(loss, shape, rng)), options)
     if initial:
-        options.update({f"{s}0": _uniform(rng, slots) for s in names})
-    dout = None if where == "last" else _uniform(rng, (batch, STEPS, hidden))
+        options.update({f"{s}0": uniform(rng, slots) for s in names})
+    dout = None if where == "last" else uniform(rng, (batch, STEPS, hidden))
     if where != "every":
-        options.update({f"d{s}_last": _uniform(rng, slots) for s in names})
+        options.update({f"d{s}_last": uniform(rng, slots) for s in names})
     return Case(params, (x, dout), options)
 
 

@@ -34,7 +34,7 @@ class Upstream(NamedTuple):
     state: str
 
 
-def _keywords(fn):
+def keywords(fn):
     return {p.name for p in inspect.signature(fn).parameters.values()
             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
 
@@ -61,8 +61,8 @@ def manual_vjp(forward, backward, input_names=("x",), upstream=()):
     ``{"x": dx, ...}`` named by ``input_names`` (the items ``backward`` returns after
     grads), leaving out an input that is an option not given (``h0=None``).
     """
-    names = {"forward": _keywords(forward) - {"params", "x"},
-             "backward": _keywords(backward) - {"params", "cache", "dout"}}
+    names = {"forward": keywords(forward) - {"params", "x"},
+             "backward": keywords(backward) - {"params", "cache", "dout"}}
 
     def fn(params, x, dout, return_input_grads=False, **options):
         routed = _route(options, names, "the layer")
@@ -88,7 +88,7 @@ def auto_vjp(forward, upstream=()):
     """
     import autograd.numpy as anp
     from auto.values import values
-    names = {"forward": _keywords(forward) - {"params", "x"}, "upstream": {u.name for u in upstream}}
+    names = {"forward": keywords(forward) - {"params", "x"}, "upstream": {u.name for u in upstream}}
 
     def f(params, x, dout, **options):
         routed = _route(options, names, "the layer")["forward"]

@@ -78,11 +78,8 @@ def forward_inputs(params, x, *, cell, h0=None, c0=None, output="last", activati
         x = real_array("x", x, ndim=3, dtype=dtype)
         recurrent.check_x(x, {"Wxh": model["Wxh_l0"]})
         lead = x.shape[:2]
-    hidden, names = model["Whh_l0"][0], stack.CELL_STATES[cell]
-    if c0 is not None and "c" not in names:
-        raise ValueError(f"c0 is the initial cell state of an LSTM; the {cell} cell has none")
-    slots = (layers * directions, lead[0], hidden)
-    initial = {s: stack.check_states(f"{s}0", v, slots, dtype) for s, v in (("h", h0), ("c", c0)) if s in names}
+    hidden = model["Whh_l0"][0]
+    initial = stack.initial_states(cell, h0, c0, (layers * directions, lead[0], hidden), dtype)
     return x, initial, activation, (layers, directions, hidden), model
 
 

@@ -138,13 +138,18 @@ def forward_inputs(params, x, *, cell, h0=None, c0=None, activation="tanh", nonl
     x = real_array("x", x, ndim=3, dtype=dtype)
     recurrent.check_x(x, {"Wxh": expected["Wxh_l0"]})
     hidden = expected["Whh_l0"][0]
+    initial = initial_states(cell, h0, c0, (layers * directions, x.shape[0], hidden), dtype)
+    return x, initial, activation, (layers, directions, hidden)
+
+
+def initial_states(cell, h0, c0, slots, dtype):
+    """``{state name: (L * D, batch, H) array or None}`` for ``cell``'s states, checked
+    against ``slots``; a c0 for a cell without a cell state is refused."""
     names = CELL_STATES[cell]
     if c0 is not None and "c" not in names:
         raise ValueError(f"c0 is the initial cell state of an LSTM; the {cell} cell has none")
     given = {"h": h0, "c": c0}
-    slots = (layers * directions, x.shape[0], hidden)
-    initial = {s: check_states(f"{s}0", given[s], slots, dtype) for s in names}
-    return x, initial, activation, (layers, directions, hidden)
+    return {s: check_states(f"{s}0", given[s], slots, dtype) for s in names}
 
 
 def backward_inputs(out_shape, last_shape, dtype, dout, dlast, truncate, layers, directions):
