@@ -6,10 +6,12 @@ product of its twin (:mod:`crosscheck.vjp`). What the cross-check needs beyond t
 table (the strategy, pinned examples, where finite differences apply) is :data:`CHECKS`,
 keyed by the table's entries.
 """
+import functools
+
 import numpy as np
 
 import modelspec
-from crosscheck import contracts, regimes, strategies, vjp
+from crosscheck import contracts, numeric, regimes, strategies, vjp
 from crosscheck.registry import Case, Model, register
 from manual import losses as manual_losses
 from modelspec import table
@@ -243,6 +245,36 @@ CHECKS[table.EMBEDDING] = dict(cases=strategies.embedding_cases, arg_names=("x",
                                input_grads=(), examples=_embedding_examples())
 
 
+# --------------------------------------------------------------------------- activation
+
+def _activation_examples():
+    rng = np.random.default_rng(8)
+    # x exactly 0 (and -0.0) among ordinary values: ReLU's kink, derivative 0 on both sides
+    kink = np.array([[0.0, -1.5, 2.0], [-0.0, 0.0, 0.5], [0.0, -2.0, 0.0]])
+    # |x| from 8 to 40: tanh and sigmoid at or next to -1, 0 and 1, their derivatives from
+    # 3e-4 (sigmoid at 8) down to exactly 0, under a large upstream gradient
+    saturated = np.array([[-40.0, -20.0, -8.0], [8.0, 20.0, 40.0]])
+    return (
+        Case({}, (2 * _uniform(rng, (2, 3, 3)), _uniform(rng, (2, 3, 3))), dict(activation="relu")),
+        Case({}, (2 * _uniform(rng, 4), _uniform(rng, 4)), dict(activation="tanh")),
+        Case({}, (2 * _uniform(rng, (3, 2)), _uniform(rng, (3, 2))), dict(activation="sigmoid")),
+        Case({}, (kink, _uniform(rng, kink.shape)), dict(activation="relu")),
+        Case({}, (saturated, 1000 * _uniform(rng, saturated.shape)), dict(activation="tanh")),
+        Case({}, (saturated, 1000 * _uniform(rng, saturated.shape)), dict(activation="sigmoid")),
+    )
+
+
+def _smooth_activation(case):
+    # the layer has no parameters, so finite differences are taken of x: they straddle
+    # ReLU's kink where some |x| is within their step (numeric.STEP for |x| <= 1) of 0
+    return case.options["activation"] != "relu" or bool(np.all(np.abs(case.args[0]) > numeric.STEP))
+
+
+CHECKS[table.ACTIVATION] = dict(cases=strategies.activation_cases, arg_names=("x", "dout"),
+                                examples=_activation_examples(), smooth=_smooth_activation,
+                                options=dict(activation=modelspec.activation.ACTIVATIONS))
+
+
 # --------------------------------------------------------------------------- stacks
 
 def _stack_params(cell, n_in, hidden, layers, directions, seed=0):
@@ -327,33 +359,61 @@ for _entry in regimes.ENTRIES:
     CHECKS[_entry]["examples"] = tuple(CHECKS[_entry]["examples"]) + regimes.examples(_entry)
 
 
+def overwritten_after(forward):
+    """``forward(params, x, ...)`` called on a copy of x that is overwritten (NaN, or -1 for
+    token ids) as soon as it returns. Our layers and models promise that changing x between
+    forward and backward changes nothing, so their caches hold copies: one that holds the
+    caller's array instead gets other gradients here (a disagreement or a crash)."""
+    @functools.wraps(forward)
+    def fn(params, x, *args, **options):
+        mine = np.array(x)
+        result = forward(params, mine, *args, **options)
+        mine[...] = -1 if mine.dtype.kind in "iu" else np.nan
+        return result
+    return fn
+
+
 def with_public_path(module):
     """A model's ``loss_and_grads``, checked with its public ``forward`` and ``backward``
-    on the same case: the loss gradient at the logits (``manual.losses.loss_and_grad``)
-    goes through ``backward``, whose gradients (parameters, then x and the initial states
-    given) must equal those of ``loss_and_grads`` to :data:`crosscheck.contracts.REPEAT_RTOL`;
-    an ``AssertionError`` naming the first that differs otherwise (a crash). Both paths are
-    then compared with autograd through the one ``loss_and_grads`` returns."""
+    on the same case: the loss of the logits, by the public function of ``manual.losses``
+    (``binary_cross_entropy``, ... as ``LOSSES`` names them, and ``loss_and_grad``, which
+    must agree with it), must equal the value ``loss_and_grads`` returns, and its gradient
+    at the logits goes through ``backward``, whose gradients (parameters, then x and the
+    initial states given) must equal those of ``loss_and_grads``; to
+    :data:`crosscheck.contracts.REPEAT_RTOL`, an ``AssertionError`` naming the first that
+    differs otherwise (a crash). Both paths are then compared with autograd through the
+    one ``loss_and_grads`` returns.
+
+    The upstream gradient ``backward`` gets is then drawn as freely as the targets: with
+    "mse" it is ``2 (logits - y) / N`` for a drawn real ``y``, any array of the logits'
+    shape; "bce" and "cross_entropy" add the bounded gradients of those losses."""
     forward_keys = vjp.keywords(module.forward) - {"params", "x"}
     backward_keys = vjp.keywords(module.backward) - {"params", "cache", "dlogits", "dout"}
-    public = f"{module.__name__}.backward"
+    public_loss = f"{manual_losses.__name__}.LOSSES"
 
     def fn(params, x, y, *, loss, reduction="mean", return_input_grads=False, **options):
         result = module.loss_and_grads(params, x, y, loss=loss, reduction=reduction,
                                        return_input_grads=return_input_grads, **options)
-        logits, cache = module.forward(params, x, **{k: v for k, v in options.items() if k in forward_keys})
-        dlogits = manual_losses.loss_and_grad(loss, logits, y, reduction)[1]
+        logits, cache = overwritten_after(module.forward)(
+            params, x, **{k: v for k, v in options.items() if k in forward_keys})
+        value, dlogits = manual_losses.LOSSES[loss](logits, y, reduction)
+        by_name = manual_losses.loss_and_grad(loss, logits, y, reduction)
         grads, *inputs = module.backward(params, cache, dlogits,
                                          **{k: v for k, v in options.items() if k in backward_keys})
-        theirs, ours = dict(result[1]), dict(grads)
+        if np.asarray(x).dtype.kind in "biu" and inputs[0] is not None:
+            raise AssertionError(f"{module.__name__}.backward returned a gradient for x, which holds "
+                                 f"token ids: it must return None for it")
+        theirs = {"loss": result[0], "loss_and_grad": by_name[0], "dlogits": by_name[1], **result[1]}
+        ours = {"loss": value, "loss_and_grad": value, "dlogits": dlogits, **grads}
         if return_input_grads:
             given = dict(zip(("x", "h0", "c0"), inputs))
             theirs.update({f"d{k}": v for k, v in result[2].items()})
             ours.update({f"d{k}": given[k] for k in result[2]})
         differs = contracts.first_difference(theirs, ours)
         if differs is not None:
-            raise AssertionError(f"{public} disagrees with loss_and_grads: {differs} (loss_and_grads' "
-                                 f"value, then {public}'s)")
+            raise AssertionError(f"the public path (forward, {public_loss}[{loss!r}], backward) disagrees "
+                                 f"with loss_and_grads: {differs} (loss_and_grads' value, then the "
+                                 f"public path's)")
         return result
     fn.__name__ = f"{module.__name__}.loss_and_grads"
     fn.public_path = True
@@ -366,7 +426,7 @@ def model_of(entry):
     if entry.kind == "layer":
         upstream = check.pop("upstream", ())
         manual_layer, auto_layer = entry.manual_module(), entry.auto_module()
-        manual = vjp.manual_vjp(manual_layer.forward, manual_layer.backward,
+        manual = vjp.manual_vjp(overwritten_after(manual_layer.forward), manual_layer.backward,
                                 check.get("input_grads", ("x",)), upstream)
         auto = vjp.auto_vjp(auto_layer.forward, upstream)
     else:

@@ -115,6 +115,35 @@ class CaseReport(NamedTuple):
                 + f" (abs error {report.max_abs_error:.3g}, relative {report.max_rel_error:.3g})")
 
 
+def _float_inputs(case, in_grads, arg_names):
+    """``{name: array}`` of the inputs whose gradients were returned (``in_grads``) and
+    that are float arrays: data arguments (``x``) or array options (``h0``)."""
+    given = {**dict(zip(arg_names, case.args)), **case.options}
+    return {name: given[name] for name in in_grads
+            if isinstance(given.get(name), np.ndarray) and given[name].dtype.kind == "f"}
+
+
+def _numeric_input_grads(auto_loss, case, arg_names, inputs):
+    """Central differences of ``auto_loss`` on ``case`` for each of ``inputs`` (``{name:
+    array}``, data arguments or array options), keyed ``d<name>``; every float array of
+    the case in float64, as :func:`crosscheck.numeric.numeric_grad` takes them."""
+    def wide(value):
+        return value.astype(np.float64) if isinstance(value, np.ndarray) and value.dtype.kind == "f" else value
+    args, options = [wide(a) for a in case.args], {k: wide(v) for k, v in case.options.items()}
+    params = {k: wide(v) for k, v in case.params.items()}
+
+    def loss(given):
+        call_args, call_options = list(args), dict(options)
+        for name, value in given.items():
+            if name in arg_names:
+                call_args[arg_names.index(name)] = value
+            else:
+                call_options[name] = value
+        return auto_loss(params, *call_args, **call_options)
+
+    return {f"d{name}": g for name, g in numeric_grad(loss, inputs).items()}
+
+
 def check_case(model, case, *, manual=None, input_grads=None, numeric=True, rtol=None, atol=None,
                repeat=True):
     """Check one :class:`Case` of a registered model.
@@ -122,7 +151,8 @@ def check_case(model, case, *, manual=None, input_grads=None, numeric=True, rtol
     manual: the function to check (default: the model's own ``manual``); input_grads:
     also compare gradients for ``model.input_grads`` (default: only when checking the
     model's own function, which can return them); numeric: add finite differences as a
-    third opinion when the case is small and smooth; repeat: call the function twice and
+    third opinion when the case is small and smooth (of the parameters; of the compared
+    inputs when the case has no parameters); repeat: call the function twice and
     require the same answer. Raises :class:`crosscheck.contracts.UsageError` (a TypeError)
     or :class:`~crosscheck.contracts.ContractError` (see there); what the checked function
     raises otherwise propagates. Refused by name before any call: an unknown model, a case
@@ -152,14 +182,22 @@ def check_case(model, case, *, manual=None, input_grads=None, numeric=True, rtol
                                **{f"d{n}": g for n, g in ref_in.items()}}}
     against_fd = None
     n_params = sum(np.size(v) for v in case.params.values())
-    if numeric and n_params <= FD_MAX_PARAMETERS and model.smooth(case):
-        fd = numeric_grad(model.auto, case.params, *case.args, **case.options)
-        lowest = min((np.asarray(v).dtype.itemsize for v in case.params.values()), default=8)
+    # what finite differences are taken of: the parameters, or, for a case with none (an
+    # activation layer), the inputs whose gradients are compared
+    differenced = case.params if n_params else _float_inputs(case, in_grads, model.arg_names)
+    if (numeric and differenced and sum(np.size(v) for v in differenced.values()) <= FD_MAX_PARAMETERS
+            and model.smooth(case)):
+        if n_params:
+            fd, checked = numeric_grad(model.auto, case.params, *case.args, **case.options), grads
+        else:
+            fd = _numeric_input_grads(model.auto, case, model.arg_names, differenced)
+            checked = {f"d{name}": in_grads[name] for name in differenced}
+        lowest = min(np.asarray(v).dtype.itemsize for v in differenced.values())
         fd_rtol, fd_abs = (FD_RTOL, fd_atol(ref_loss)) if lowest == 8 else (None, None)
         # the checked gradients themselves against the third opinion: where they agree with
         # autograd and autograd does not agree with finite differences, the report still
         # shows the user's value
-        against_fd = compare(grads, fd, rtol=fd_rtol, atol=fd_abs)
+        against_fd = compare(checked, fd, rtol=fd_rtol, atol=fd_abs)
         references["finite differences"] = fd
     ok = against_auto.ok and (against_fd is None or against_fd.ok)
     return CaseReport(ok, against_auto, against_fd, references)

@@ -149,6 +149,12 @@ def call(fn, case, want_inputs, repeat=True):
     input_like.update({f"d{k}": v for k, v in case.options.items() if isinstance(v, np.ndarray)})
     _check_values(grads, case.params)
     _check_values({f"d{k}": v for k, v in inputs.items()}, input_like)
+    for key, value in inputs.items():
+        given = input_like.get(f"d{key}")
+        if value is not None and given is not None and np.asarray(given).dtype.kind in "iub":
+            raise ContractError(f"the checked function returned a gradient for {key}, which holds "
+                                f"integers (token ids or labels): an integer input has no gradient; "
+                                f"return None for it", before)
     if repeat:
         again = unpack(fn(case.params, *case.args, **options), want_inputs)
         first = {"loss": np.asarray(loss), **grads, **{f"d{k}": v for k, v in inputs.items()}}

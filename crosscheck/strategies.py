@@ -182,6 +182,41 @@ def linear_cases(draw, dtype=np.float64, supports=None):
     return Case(params, (x, dout), {})
 
 
+ACTIVATION_SIZES = dict(axes=(1, 4), batch=(1, 4))
+# Saturated inputs: |x| in [20, 40], where sigmoid and tanh are 1 (or 0, -1) or next to it
+# in either dtype and their derivatives (nearly) 0. Not between about 5 and 20: there a
+# float32 derivative taken from the output (1 - a**2, a * (1 - a)) keeps few digits of its
+# own small size (a = tanh(6) holds 1 - a**2 = 2.5e-5 to 0.2%), so with a large dout a
+# correct float32 layer fails rtol 1e-3 of a reference no larger than itself; above 20
+# both sides are below float32's atol. Not beyond 40: autograd's tanh derivative
+# 1 / cosh(x)**2 overflows float32 at 45.
+SATURATED = (20.0, 40.0)
+
+
+def activation_inputs(dtype=np.float64):
+    """One element of an activation's input: ordinary (in [-2, 2]), exactly 0 (ReLU's
+    kink) or saturated (:data:`SATURATED`, either sign), each a third of the time."""
+    width = np.dtype(dtype).itemsize * 8
+    band = st.floats(*SATURATED, allow_subnormal=False, width=width)
+    return st.one_of(floats(INPUT_BOUND, dtype), st.just(0.0), band | band.map(lambda v: -v))
+
+
+@_declares(ACTIVATION_SIZES)
+@st.composite
+def activation_cases(draw, dtype=np.float64, supports=None):
+    """Activation layer cases: relu, tanh or sigmoid; no parameters; x of 1 to 4 axes
+    (``axes``), the first the batch (1-4), the others 1-3, every element drawn by
+    :func:`activation_inputs` (ordinary, exactly 0, saturated); an upstream gradient dout
+    of x's shape at a drawn :func:`dout_scales`."""
+    activation = draw(_choice(supports, "activation", modelspec.activation.ACTIVATIONS))
+    axes = draw(_size(supports, "axes", ACTIVATION_SIZES))
+    shape = (draw(_size(supports, "batch", ACTIVATION_SIZES)),)
+    shape += tuple(draw(st.lists(st.integers(1, 3), min_size=axes - 1, max_size=axes - 1)))
+    x = draw(arrays(dtype, shape, elements=activation_inputs(dtype), fill=st.nothing()))
+    dout = draw(float_arrays(shape, INPUT_BOUND * draw(dout_scales()), dtype))
+    return Case({}, (x, dout), dict(activation=activation))
+
+
 def _truncations(steps, supports):
     # four regimes, each drawn a quarter of the time: full BPTT, a window shorter than T
     # (the gradient is cut inside the sequence: 2 .. T-1, so that some carry is cut, or 1

@@ -17,7 +17,7 @@ What cases to draw:
   embedding): True
   (always), False (never) or ``"either"``;
 - sizes, as the model's strategy names them (its ``sizes`` attribute, e.g. ``batch``,
-  ``time``, ``n_in``, ``hidden``, ``n_out``, ``depth``, ``leading_axes``): an int, or a
+  ``time``, ``n_in``, ``hidden``, ``n_out``, ``depth``, ``leading_axes``, ``axes``): an int, or a
   ``(min, max)`` pair, within the range the strategy draws;
 - ``one_hot`` (sequence models): True when x may only be one-hot tokens, False (the
   default) for any real x.
@@ -230,6 +230,7 @@ SIZE_OF = {
     "time": lambda params, x: [np.shape(x)[1]],
     "n_in": lambda params, x: [np.shape(params["Wemb"])[1] if "Wemb" in params else np.shape(x)[-1]],
     "leading_axes": lambda params, x: [np.ndim(x) - 1],
+    "axes": lambda params, x: [np.ndim(x)],
     "depth": lambda params, x: [len(params) // 2 - 1],
     "hidden": lambda params, x: ([np.shape(params["Whh"])[0]] if "Whh" in params
                                  else [np.shape(params["Whh_l0"])[0]] if "Whh_l0" in params

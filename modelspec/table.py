@@ -51,6 +51,8 @@ class Entry(NamedTuple):
 
 
 LINEAR = Entry("linear", "layer", "affine layer out = x @ W + b over any leading axes")
+ACTIVATION = Entry("activation", "layer",
+                   "elementwise activation out = act(x): relu, tanh or sigmoid, any shape (no parameters)")
 RECURRENT = Entry("recurrent", "layer",
                   "vanilla RNN layer over a sequence, tanh or relu, h0, full and truncated BPTT, "
                   "any upstream gradient at every state and the last")
@@ -72,7 +74,7 @@ SEQNET = Entry("seqnet", "model",
                "sequence network: token ids through an embedding or real x, a stack of any cell "
                "(recurrent, lstm, gru), depth and direction, a linear head; many-to-one and many-to-many")
 
-ENTRIES = (LINEAR, RECURRENT, LSTM, GRU, EMBEDDING, STACK, MLP, RNN, SEQNET)
+ENTRIES = (LINEAR, ACTIVATION, RECURRENT, LSTM, GRU, EMBEDDING, STACK, MLP, RNN, SEQNET)
 
 
 def names(kind=None):

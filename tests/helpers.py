@@ -1,4 +1,5 @@
 """Shared test helpers: written once here, imported by the tests that need them."""
+import ast
 import contextlib
 import os
 import subprocess
@@ -114,3 +115,40 @@ def assert_refused(bad):
     with pytest.raises(bad.error) as raised:
         bad.call()
     assert bad.words in str(raised.value), f"{bad.target}: {raised.value!r} does not say {bad.words!r}"
+
+
+# --- the one table: where a layer's or a model's name is spelled ----------------------------
+
+# Calls that select a registered layer or model by name: a name given as their first
+# argument is a lookup of that entry (``get`` with one argument only: ``options.get(key,
+# default)`` reads an option).
+ENTRY_LOOKUPS = ("get", "verify", "assert_verified", "check_case", "Entry", "register", "model_of")
+
+
+def option_names():
+    """Every option name of the registered layers and models (``activation``, ``loss``, ...)."""
+    import crosscheck
+    return {option for name in crosscheck.models() for option in crosscheck.get(name).options}
+
+
+def names_spelled(source, names, options=()):
+    """``[(line, name)]``: each string constant of the Python ``source`` that is one of
+    ``names`` (the table's). A name that is also an option name (in ``options``: the
+    ``activation`` layer and the ``activation=`` option of every recurrent layer and model)
+    is an option where the string is a dict key, a subscript or an argument of a call,
+    other than the first of an entry lookup (:data:`ENTRY_LOOKUPS`); there it is not counted.
+    """
+    tree = ast.parse(source)
+    as_option = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            as_option |= {id(key) for key in node.keys if key is not None}
+        elif isinstance(node, ast.Subscript):
+            as_option.add(id(node.slice))
+        elif isinstance(node, ast.Call):
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            lookup = func in ENTRY_LOOKUPS and not (func == "get" and len(node.args) > 1)
+            as_option |= {id(arg) for arg in node.args[1 if lookup else 0:]}
+    return sorted((node.lineno, node.value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names
+                  and not (node.value in options and id(node) in as_option))

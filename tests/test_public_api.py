@@ -57,6 +57,7 @@ _BUILDING_BLOCK = ("an autograd building block of the twins: called on traced va
                    "function has validated them (auto.layers.recurrence's docstring)")
 EXEMPT = {
     **{f"{module}.{cache}": _CACHE for module, cache in (
+        ("manual.layers.activation", "ActivationCache"),
         ("manual.layers.embedding", "EmbeddingCache"), ("manual.layers.gru", "GRUCache"),
         ("manual.layers.linear", "LinearCache"), ("manual.layers.lstm", "LSTMCache"),
         ("manual.layers.recurrent", "RecurrentCache"), ("manual.layers.stack", "StackCache"),

@@ -6,6 +6,7 @@ import pytest
 
 import crosscheck
 from modelspec import table
+from tests.helpers import names_spelled, option_names
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -29,25 +30,44 @@ def test_the_registry_is_the_table_in_order():
     assert crosscheck.models("layer") == table.names("layer")
 
 
-def _names_as_literals():
-    return re.compile("[\"'](" + "|".join(map(re.escape, table.names())) + ")[\"']")
+def _names_as_literals(names):
+    return re.compile("[\"'](" + "|".join(map(re.escape, names)) + ")[\"']")
 
 
 def test_no_module_spells_a_layer_or_model_name_but_the_table_and_the_entries_own_modules():
     own = {"modelspec/table.py"}
     for entry in table.ENTRIES:
         own |= {m.replace(".", "/") + ".py" for m in (entry.manual, entry.auto, entry.spec)}
-    literal = _names_as_literals()
+    # a name that is also an option name ("activation") is spelled as that option in many
+    # modules: it is counted where it is not used as an option (tests.helpers.names_spelled)
+    options = option_names()
+    literal = _names_as_literals([name for name in table.names() if name not in options])
     found = []
     for package in ("manual", "auto", "modelspec", "crosscheck", "training", "benchmarks"):
         for path in sorted((ROOT / package).rglob("*.py")):
             relative = path.relative_to(ROOT).as_posix()
             if relative in own:
                 continue
-            for number, line in enumerate(path.read_text().splitlines(), 1):
+            text = path.read_text()
+            for number, line in enumerate(text.splitlines(), 1):
                 if literal.search(line):
                     found.append(f"{relative}:{number}: {line.strip()}")
+            found += [f"{relative}:{number}: {name!r}"
+                      for number, name in names_spelled(text, set(table.names()) & options, options)]
     assert not found, "names spelled outside the table:\n" + "\n".join(found)
+
+
+def test_a_name_that_is_also_an_option_is_found_where_it_names_the_entry():
+    source = ("crosscheck.get('activation')\n"
+              "crosscheck.verify('activation', seed=0)\n"
+              "table.Entry('activation', 'layer', 'elementwise')\n"
+              "if name == 'activation': pass\n"
+              "options.get('activation', 'tanh')\n"
+              "check_option('activation', value, ACTIVATIONS)\n"
+              "options['activation'] = {'activation': 'relu'}\n")
+    assert names_spelled(source, {"activation"}, {"activation"}) == [(n, "activation") for n in (1, 2, 3, 4)]
+    assert len(names_spelled(source, {"activation"})) == 8       # not an option: every spelling counts
+    assert "activation" in option_names()
 
 
 def test_the_readme_table_is_the_registry():
@@ -57,6 +77,6 @@ def test_the_readme_table_is_the_registry():
 
 
 def test_unknown_names_are_refused_with_the_known_ones():
-    known = "linear, recurrent, lstm, gru, embedding, stack, mlp, rnn, seqnet"
+    known = "linear, activation, recurrent, lstm, gru, embedding, stack, mlp, rnn, seqnet"
     with pytest.raises(ValueError, match=f"unknown layer or model 'transformer'; known: {known}"):
         table.get("transformer")

@@ -3,4 +3,4 @@
 The reference for a hand-written ``backward(params, cache, dout)`` is autograd's
 vector-Jacobian product, the gradient of ``sum(dout * forward(params, x, ...))``.
 """
-from auto.layers import linear, recurrent, stack, embedding, gru, lstm  # noqa: F401
+from auto.layers import linear, activation, recurrent, stack, embedding, gru, lstm  # noqa: F401

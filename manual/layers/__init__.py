@@ -15,4 +15,4 @@ A recurrent layer (``recurrent``, and any cell a stack of layers can hold) also 
 ``_cell_backward(params, cache, dout_tm, dlast, truncate, input_grads) -> (grads, dx,
 dstate0)`` (``dout_tm`` time-major ``(T, batch, H)`` or None).
 """
-from manual.layers import linear, recurrent, stack, embedding, gru, lstm  # noqa: F401
+from manual.layers import linear, activation, recurrent, stack, embedding, gru, lstm  # noqa: F401

@@ -15,6 +15,7 @@ from autograd import grad
 
 import auto
 import crosscheck
+from crosscheck import vjp
 from modelspec import table
 
 
@@ -41,6 +42,22 @@ def _array_mutations(value):
     if value.ndim >= 1 and value.shape[-1] > 1:
         bad.append(("broadcastable (1,) last axis", value[..., :1]))
     return bad
+
+
+def _named_by_refusal(name, case, arg_name, value):
+    """What the refusal of a bad data argument must name: the argument, or, where a layer's
+    forward still takes the bad x (an elementwise layer takes any shape and either float
+    dtype), the upstream gradient ``dout``, which no longer fits the output."""
+    model, entry = crosscheck.get(name), table.get(name)
+    if entry.kind != "layer" or arg_name != model.arg_names[0]:
+        return arg_name
+    forward = entry.manual_module().forward
+    keys = vjp.keywords(forward)
+    try:
+        forward(case.params, value, **{k: v for k, v in case.options.items() if k in keys})
+    except (ValueError, TypeError):
+        return arg_name
+    return model.arg_names[1]
 
 
 def bad_inputs():
@@ -71,7 +88,8 @@ def bad_inputs():
             for label, value in _array_mutations(np.asarray(arg)):
                 args = list(case.args)
                 args[position] = value
-                out.append((f"{name}-{arg_name}-{label}", name, _with(case, args=tuple(args)), arg_name))
+                out.append((f"{name}-{arg_name}-{label}", name, _with(case, args=tuple(args)),
+                            _named_by_refusal(name, case, arg_name, value)))
         x = case.args[0]
         empty = np.zeros((0,) + x.shape[1:], dtype=x.dtype)
         out.append((f"{name}-x-empty-batch", name, _with(case, args=(empty,) + case.args[1:]), "x"))

@@ -102,6 +102,8 @@ def test_one_dict_is_split_into_what_is_drawn_and_how_the_code_is_called():
 RESTRICTIONS = {
     "linear": [dict(leading_axes=1, batch=3, n_in=2, n_out=(1, 2)),
                dict(leading_axes=(2, 3), n_in=(5, 8))],
+    "activation": [dict(activation=["relu"], axes=1, batch=(2, 3)),
+                   dict(activation=["tanh", "sigmoid"], axes=(3, 4), batch=1)],
     "recurrent": [dict(activation=["tanh"], truncate=[2], h0=True, dh_last=False, batch=(2, 3),
                        time=5, one_hot=True, n_in=4, hidden=2),
                   dict(activation=["relu"], truncate=[None], h0=False, dh_last=True, time=(1, 3),
@@ -142,6 +144,7 @@ SIZES = {
     "n_in": lambda c: ([c.args[0].shape[-1]] if c.args[0].dtype.kind == "f" else
                        [c.params["Wemb"].shape[1]] if "Wemb" in c.params else []),
     "leading_axes": lambda c: [c.args[0].ndim - 1],
+    "axes": lambda c: [c.args[0].ndim],
     "depth": lambda c: [len(c.params) // 2 - 1],
     "hidden": lambda c: ([c.params["Whh"].shape[0]] if "Whh" in c.params else [c.params["Whh_l0"].shape[0]]
                          if "Whh_l0" in c.params else _mlp_widths(c.params)[:-1]),

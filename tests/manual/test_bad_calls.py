@@ -8,9 +8,10 @@ import pytest
 
 import auto
 import manual
-from manual.layers import embedding, gru, linear, lstm, recurrent, stack
+from manual.layers import activation, embedding, gru, linear, lstm, recurrent, stack
 from tests.helpers import BadCall, assert_refused, bad_call_id
 
+from auto.layers import activation as auto_activation  # noqa: E402
 from auto.layers import embedding as auto_embedding, gru as auto_gru, linear as auto_linear  # noqa: E402
 from auto.layers import lstm as auto_lstm, recurrent as auto_recurrent, stack as auto_stack  # noqa: E402
 
@@ -63,6 +64,34 @@ BAD_CALLS = [row for name, (module, twin) in LAYERS.items() for row in _layer_ro
             TypeError, "cache must be the LinearCache"),
     BadCall("auto.layers.linear.forward", lambda: auto_linear.forward(LINEAR, np.ones((2, 3))), ValueError,
             "x must have shape (batch, ..., 2)"),
+    BadCall("manual.layers.activation.forward", lambda: activation.forward(LINEAR, np.ones((2, 3))), ValueError,
+            "params must be an empty dict {}: the activation layer has no parameters; got keys ['W', 'b']"),
+    BadCall("manual.layers.activation.forward", lambda: activation.forward([], np.ones((2, 3))), TypeError,
+            "params must be an empty dict {} (the activation layer has no parameters); got list"),
+    BadCall("manual.layers.activation.forward", lambda: activation.forward({}, np.ones((2, 3)), activation="softplus"),
+            ValueError, "activation must be one of 'relu', 'tanh', 'sigmoid'; got 'softplus'"),
+    BadCall("manual.layers.activation.forward", lambda: activation.forward({}, np.float64(1.0)), ValueError,
+            "x must have at least one axis"),
+    BadCall("manual.layers.activation.forward", lambda: activation.forward({}, np.ones((2, 0))), ValueError,
+            "x is empty: shape (2, 0)"),
+    BadCall("manual.layers.activation.forward", lambda: activation.forward({}, np.ones(3, np.float16)), TypeError,
+            "x must be a real array of float32 or float64 (or int/bool); got dtype float16"),
+    BadCall("manual.layers.activation.backward", lambda: activation.backward({}, linear.forward(LINEAR, X3[0])[1],
+                                                                             np.ones((2, 3))),
+            TypeError, "cache must be the ActivationCache that manual.layers.activation.forward returns"),
+    BadCall("manual.layers.activation.backward", lambda: activation.backward({}, activation.forward({}, X3)[1],
+                                                                             np.ones((2, 3))),
+            ValueError, "dout must have shape (2, 3, 2)"),
+    BadCall("manual.layers.activation.backward", lambda: activation.backward({}, activation.forward({}, X3)[1],
+                                                                             np.ones((2, 3, 2), np.float32)),
+            TypeError, "dout has dtype float32"),
+    BadCall("manual.layers.activation.backward", lambda: activation.backward({"W": np.ones(1)},
+                                                                             activation.forward({}, X3)[1], X3),
+            ValueError, "params must be an empty dict {}"),
+    BadCall("auto.layers.activation.forward", lambda: auto_activation.forward({}, [[1.0, np.nan]], activation="tanh"),
+            ValueError, "x contains NaN or inf"),
+    BadCall("auto.layers.activation.forward", lambda: auto_activation.forward({}, X3, activation="softplus"),
+            ValueError, "activation must be one of 'relu', 'tanh', 'sigmoid'; got 'softplus'"),
     BadCall("manual.layers.embedding.init_params", lambda: embedding.init_params(0, 2), ValueError, "vocab must be >= 1"),
     BadCall("manual.layers.embedding.forward", lambda: embedding.forward(EMBEDDING, np.array([[0, 4]])), ValueError,
             "token ids from 0 to 4"),

@@ -20,7 +20,7 @@ import auto
 import crosscheck
 import manual
 import modelspec
-from manual.layers import embedding, linear, stack
+from manual.layers import activation, embedding, linear, stack
 from modelspec import table
 from tests.helpers import no_float_warnings
 
@@ -278,6 +278,8 @@ def _model_case(name):
         return linear, {"W": rng.uniform(-1, 1, (2, 3)), "b": rng.uniform(-1, 1, 3)}, x_seq[0], {}
     if name == table.EMBEDDING.name:
         return embedding, _params(embedding.init_params(4, 3, rng=0)), np.array([[0, 2]]), {}
+    if name == table.ACTIVATION.name:
+        return activation, {}, x_seq[0], {}
     if name == table.MLP.name:
         return manual.mlp, _params(manual.mlp.init_params([2, 3, 1], rng=0)), x_seq[0, :1], {}
     if name == table.RNN.name:
@@ -293,8 +295,15 @@ def test_changing_x_after_forward_changes_no_gradient(name, time):
         x = np.array(x[:, :time])
     out, cache = module.forward(params, x)
     dout = None if "dh_last" in options else np.ones_like(out)
-    before = module.backward(params, cache, dout, **options)[0]
+    before = _gradients(module.backward(params, cache, dout, **options))
     _nudged(x)
-    after = module.backward(params, cache, dout, **options)[0]
+    after = _gradients(module.backward(params, cache, dout, **options))
+    assert set(after) == set(before) and "dx" in before
     for key in before:
         np.testing.assert_array_equal(after[key], before[key], err_msg=key)
+
+
+def _gradients(returned):
+    """The parameter gradients and dx (None for token ids) of what a backward returns."""
+    grads, dx, *_ = returned
+    return {**grads, "dx": dx}
