@@ -159,7 +159,8 @@ def _next_constant(k):
 
 
 _ALLOCATIONS = ("empty", "empty_like", "zeros", "zeros_like")
-_COMMUTATIVE = ("add", "multiply", "maximum", "minimum", "logaddexp", "hypot")
+# commutative calls: NumPy's ufuncs, np.may_share_memory, and the builtins max and min
+_COMMUTATIVE = ("add", "multiply", "maximum", "minimum", "logaddexp", "hypot", "may_share_memory", "max", "min")
 
 
 def _call_name(call):
@@ -392,7 +393,7 @@ class _Collector(ast.NodeVisitor):
                 keywords = node.keywords[:i] + node.keywords[i + 1:]
                 self._add(node, ast.Call(func, node.args, keywords), "keyword", f"{kw.arg}= removed")
         args = node.args
-        # swapping the arguments of a commutative ufunc (np.multiply, np.add, ...) changes nothing
+        # swapping the arguments of a commutative call (np.multiply, max, ...) changes nothing
         if len(args) == 2 and not any(isinstance(a, ast.Starred) for a in args) \
                 and ast.dump(args[0]) != ast.dump(args[1]) and _call_name(node) not in _COMMUTATIVE:
             self._add(node, ast.Call(func, [args[1], args[0]], node.keywords), "arguments",

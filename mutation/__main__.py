@@ -1,0 +1,184 @@
+"""Mutation testing of the project's own hand-written gradients: every module of ``manual/``
+against the checks that reach it (``crosscheck mutate``, one file at a time, as one run).
+
+    python -m mutation                      # every mutant of manual/ (about 20 min on 2 cores)
+    python -m mutation --sample 40          # CI's fixed sample (seed 0)
+    python -m mutation --json mutation.json # every mutant, its verdict and diff
+
+Each file of :data:`PLAN` is mutated with :func:`crosscheck.mutate.mutants`; each mutant
+runs the checks of that file's targets in a subprocess (:func:`crosscheck.mutate.run_mutant`)
+until one fails. The known equivalent mutants are ``mutation/equivalent.json``
+(``{"id", "reason"}``; the README lists them): they are left out of the score and of the
+exit status, which is 1 when any other mutant survives.
+"""
+import argparse
+import ast
+import json
+import random
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from crosscheck import mutate, profiles
+from modelspec import table
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENT = Path(__file__).resolve().parent / "equivalent.json"
+
+def _layer(entry):
+    return f"manual/layers/{entry.name}.py"
+
+
+_models = table.names("model")
+_through_models = [table.RNN.name, table.SEQNET.name]          # the models built on a recurrent layer
+_stack, _seqnet = table.STACK.name, table.SEQNET.name
+
+# file of manual/ -> the checks that reach it, the most direct (and cheapest) first: a
+# mutant is killed by the first that fails. What a layer shares with the models built on
+# it is checked through them too.
+PLAN = {
+    _layer(table.RECURRENT): [table.RECURRENT.name, _stack, *_through_models],
+    _layer(table.LSTM): [table.LSTM.name, _stack, _seqnet],
+    _layer(table.GRU): [table.GRU.name, _stack, _seqnet],
+    _layer(table.LINEAR): [table.LINEAR.name, *_models],
+    _layer(table.EMBEDDING): [table.EMBEDDING.name, _seqnet],
+    _layer(table.ACTIVATION): [table.ACTIVATION.name],
+    _layer(table.STACK): [_stack, _seqnet],
+    **{f"manual/{model}.py": [model] for model in _models},
+    "manual/losses.py": _models,
+    "manual/activations.py": [table.ACTIVATION.name, table.MLP.name, table.RECURRENT.name, *_through_models,
+                              table.LSTM.name, table.GRU.name, _stack],
+}
+
+# Functions of manual/ left out, with why: no gradient check can judge them.
+OUT_OF_REACH = {
+    "init_params": "the initialisers (and manual/init.py, left out of PLAN): a changed scale or "
+                   "seed of the random starting weights leaves every gradient right; "
+                   "tests/manual/test_init.py checks them",
+    "softmax": "probabilities for training's predict_proba: a value that no loss or gradient "
+               "calls (the cross-entropy computes its own); tests/manual/test_losses.py checks it",
+}
+
+
+def _out_of_reach_lines(text):
+    """The line numbers of ``text`` inside a function of :data:`OUT_OF_REACH`."""
+    return {line for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.FunctionDef) and node.name in OUT_OF_REACH
+            for line in range(node.lineno, node.end_lineno + 1)}
+
+
+def _plan_mutants():
+    """``[(Source, targets, Mutant)]`` over every file of :data:`PLAN`, in its order."""
+    out = []
+    for path, targets in PLAN.items():
+        source = mutate.resolve(str(ROOT / path))
+        text = Path(source.path).read_text()
+        skip = _out_of_reach_lines(text)
+        out += [(source, targets, m) for m in mutate.mutants(text, path, None, source.module)
+                if m.line not in skip]
+    return out
+
+
+def _function_at(text, line):
+    """The name of the innermost function of ``text`` around ``line`` (None: module level)."""
+    found = None
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef) and node.lineno <= line <= node.end_lineno:
+            if found is None or node.lineno > found.lineno:
+                found = node
+    return None if found is None else found.name
+
+
+def equivalent_table():
+    """The README's table of the known equivalent mutants: id, where, the change, why."""
+    reasons = mutate.load_equivalent(EQUIVALENT)
+    rows = ["| mutant | where | change | why it changes no gradient |", "|---|---|---|---|"]
+    for source, _, m in _plan_mutants():
+        if m.id in reasons:
+            text = Path(source.path).read_text()
+            where = f"`{m.path}` `{_function_at(text, m.line)}`"
+            before, after = (t.splitlines()[m.line - 1].split("  #")[0].strip() for t in (text, m.source))
+            change = f"`{before}` -> `{after}`".replace("|", "\\|")
+            rows.append(f"| `{m.id}` | {where} | {change} | {reasons[m.id]} |")
+    return "\n".join(rows)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sample", type=int, metavar="K", help="a fixed random sample of K mutants (--seed)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample and of Hypothesis (default 0)")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds a mutant may take (default 120)")
+    parser.add_argument("--file", action="append", default=[], help="only this file of the plan (repeatable)")
+    parser.add_argument("--mutant", action="append", default=[], metavar="ID",
+                        help="only the mutant with this id (repeatable)")
+    parser.add_argument("--json", metavar="PATH", help="write every mutant, its verdict and diff to PATH")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the README's table of the known equivalent mutants and stop")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        print(equivalent_table())
+        return 0
+    unknown = sorted(set(args.file) - set(PLAN))
+    if unknown:
+        parser.error(f"--file {unknown[0]!r} is not in the plan; known: {', '.join(PLAN)}")
+    if args.sample is not None and args.sample < 1 or args.jobs < 1 or args.seed < 0:
+        parser.error("--sample and --jobs must be >= 1, --seed >= 0")
+    profile = profiles.load()
+    equivalent = mutate.load_equivalent(EQUIVALENT)
+    made = [t for t in _plan_mutants() if not args.file or t[0].shown in args.file
+            or str(Path(t[0].path).relative_to(ROOT)) in args.file]
+    if args.mutant:
+        missing = sorted(set(args.mutant) - {m.id for _, _, m in made})
+        if missing:
+            parser.error(f"no mutant {missing[0]!r} in the plan")
+        made = [t for t in made if t[2].id in args.mutant]
+    chosen = made
+    if args.sample is not None and args.sample < len(made):
+        picked = set(random.Random(args.seed).sample(range(len(made)), args.sample))
+        chosen = [t for i, t in enumerate(made) if i in picked]
+    print(f"python -m mutation: {len(chosen)} of {len(made)} mutants of manual/, profile {profile}, "
+          f"seed {args.seed}, {args.jobs} at once", flush=True)
+    start = time.perf_counter()
+
+    def one(item):
+        source, targets, mutant = item
+        return mutate.run_mutant(source, mutant.source, targets, seed=args.seed, profile=profile,
+                                 timeout=args.timeout)
+
+    results = []
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for i, ((source, targets, mutant), outcome) in enumerate(zip(chosen, pool.map(one, chosen)), 1):
+            results.append((mutant, outcome))
+            print(mutate.progress_line(i, len(chosen), mutant, outcome), file=sys.stderr, flush=True)
+    seconds = time.perf_counter() - start
+
+    survivors = [(m, o) for m, o in results if not o.killed and m.id not in equivalent]
+    allowed = [(m, o) for m, o in results if not o.killed and m.id in equivalent]
+    killed = [o for _, o in results if o.killed]
+    kills = sorted(o.examples_to_failure for o in killed if o.examples_to_failure is not None)
+    counted = len(results) - len(allowed)
+    score = len(killed) / counted if counted else None
+    print(f"mutation score: {len(killed)}/{counted}" + (f" = {100 * score:.2f}%" if score is not None else "")
+          + f" of the mutants that are not known equivalent ({len(results)} run, {len(allowed)} known "
+            f"equivalent, {len(survivors)} survived; {seconds:.0f} s)")
+    if kills:
+        print(f"examples to kill: median {statistics.median(kills):g}, max {kills[-1]}; "
+              f"at example 1: {kills.count(1)} of {len(kills)}")
+    for m, _ in survivors:
+        print(f"\nSURVIVED {m.id}  {m.location}  {m.description}\n{m.diff.rstrip()}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {"profile": profile, "seed": args.seed, "score": score, "seconds": round(seconds, 1),
+             "median_examples_to_kill": statistics.median(kills) if kills else None,
+             "mutants": [{"id": m.id, "location": m.location, "description": m.description,
+                          "verdict": o.verdict, "target": o.target, "examples_to_failure": o.examples_to_failure,
+                          "error": o.error, "equivalent": equivalent.get(m.id), "diff": m.diff}
+                         for m, o in results]}, indent=1))
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
