@@ -42,7 +42,7 @@ def parse_args(argv=None):
     names = [entry.name for entry in models.PROBLEMS]
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Time hand-written gradients against autograd and PyTorch; write a Markdown report.")
+        description="Time hand-written gradients against autograd, PyTorch and JAX; write a Markdown report.")
     parser.add_argument("--quick", action="store_true",
                         help="few repeats and examples: a smoke test of the benchmark, not a measurement")
     parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "RESULTS.md"),
@@ -50,10 +50,12 @@ def parse_args(argv=None):
     parser.add_argument("--only", choices=names,
                         help="time only this model (" + " or ".join(names) + ")")
     parser.add_argument("--shape", action="append", type=_shape, metavar="B,T,F,H",
-                        help="time only this RNN shape (batch, time, features, hidden); repeatable")
+                        help="time only this shape (batch, time, features, hidden) of the RNN and the "
+                             "recurrent layers, and measure the peak memory there; repeatable")
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS and PyTorch threads (default: NumPy's BLAS default, "
-                             "which PyTorch is then set to match)")
+                             "which PyTorch is then set to match); with 1, JAX's XLA runs "
+                             "single-threaded too (else it uses every core)")
     parser.add_argument("--suite", action="store_true",
                         help="also time the whole test suite under the ci profile "
                              "(python -m pytest -n 2) and the README's `crosscheck run`")
@@ -64,6 +66,10 @@ def parse_args(argv=None):
                         help="how many times a problem is timed again on a busy machine (default 2; "
                              "none with --quick)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
+    parser.add_argument("--no-jax", action="store_true", help="leave JAX out even if installed")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the peak-memory measurements (at (16, 1000, 32, 64) and "
+                             "(64, 100, 128, 256), or at the --shape shapes)")
     parser.add_argument("--examples", type=int, default=None,
                         help="examples for the cross-check throughput (default 200, 20 with --quick)")
     args = parser.parse_args(argv)
@@ -80,6 +86,8 @@ def main(argv=None):
                   "the BLAS thread count is set at run time instead", file=sys.stderr)
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(threads)
+        if threads == 1:                 # XLA's CPU thread pool: on or off, read when JAX loads
+            os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
     args = parse_args(argv)      # imports NumPy: after the environment is set
     from benchmarks import run
     return run.main(args)

@@ -6,8 +6,8 @@ Its ``manual/`` and ``modelspec/`` packages are copied into a temporary director
 ``old_manual`` and ``old_modelspec``, with their absolute imports of ``manual`` and
 ``modelspec`` rewritten to the copies, so that both revisions live in one process under
 different names. For every problem of the benchmark (``benchmarks.run.problems``: every
-RNN shape and variant, and the MLP) the old ``loss_and_grads`` of the model (the table
-entry's manual module, under its old name) and the new one, float64 both, are first
+RNN shape and variant, the recurrent layers through the sequence network, and the MLP)
+the old ``loss_and_grads`` of the model (the table entry's manual module, under its old name) and the new one, float64 both, are first
 compared (``crosscheck.compare`` on the loss and every gradient, through
 ``benchmarks.run.check``; a pair that disagrees, or an old function that raises, is not
 timed) and then timed round-robin with ``benchmarks.timing.round_robin``, the
@@ -137,8 +137,17 @@ def old_options(fn, options):
 
 
 def old_contender(problem):
-    """The old ``loss_and_grads`` on ``problem``, float64, as ``models.ours`` builds the new one."""
-    fn = old_function(problem.model)
+    """The old ``loss_and_grads`` on ``problem``, float64, as ``models.ours`` builds the new one
+    (the model that computes it, ``problem.network``). An old revision without that model
+    gives a contender that raises, which the check refuses."""
+    try:
+        fn = old_function(problem.network)
+    except (ImportError, AttributeError) as exc:
+        error = exc
+
+        def missing():
+            raise error
+        return models.Contender("old f64", np.float64, "numpy", missing, missing)
     options = old_options(fn, problem.options)
     params, x, y = problem.cast(np.float64)
 

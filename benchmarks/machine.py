@@ -1,4 +1,4 @@
-"""What the benchmark ran on: CPU, cores, load, NumPy and its BLAS, PyTorch, date.
+"""What the benchmark ran on: CPU, cores, load, NumPy and its BLAS, PyTorch, JAX, date.
 
 The OpenBLAS that NumPy loads is asked for its configuration and thread count through
 its own C functions (found in the process's memory map), which is what ``threadpoolctl``
@@ -171,7 +171,7 @@ def _version(package):
         return None
 
 
-def describe(torch=None):
+def describe(torch=None, jax=None):
     """A dict of what the report prints about the machine and the software."""
     logical, usable = cores()
     info = {
@@ -184,6 +184,10 @@ def describe(torch=None):
         "autograd": _version("autograd") or "unknown",
         "torch": "not installed" if torch is None else
                  f"{torch.__version__}, {torch.get_num_threads()} thread(s)",
+        "jax": "not installed or left out (--no-jax)" if jax is None else
+               f"{jax.__version__} (jaxlib {_version('jaxlib') or 'unknown'}), {jax.default_backend()}, "
+               "float64 enabled, XLA's own thread pool"
+               + (" (single-threaded)" if "xla_cpu_multi_thread_eigen=false" in os.environ.get("XLA_FLAGS", "") else ""),
         "os": f"{platform.system()} {platform.release()}",
     }
     return info

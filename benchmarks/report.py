@@ -1,13 +1,19 @@
 """The Markdown report of one benchmark run."""
 import numpy as np
 
-from benchmarks import models
+from benchmarks import memory, models
 
 OURS, OURS32 = "ours f64", "ours f32"
 OURS_FULL, OURS32_FULL = "ours f64 full", "ours f32 full"   # full BPTT in a truncated problem's rounds
 AUTOGRAD, TORCH, TORCH32 = "autograd f64", "torch f64", "torch f32"
+JAX, JAX32 = "jax f64", "jax f32"
 GEMM, GEMM32 = "GEMM f64", "GEMM f32"
-TIME_COLUMNS = (OURS, AUTOGRAD, TORCH, OURS32, TORCH32)
+TIME_COLUMNS = (OURS, AUTOGRAD, TORCH, JAX, OURS32, TORCH32, JAX32)
+OTHERS = (AUTOGRAD, TORCH, JAX, OURS32, TORCH32, JAX32)      # every contender checked against ours
+# the ratio table's columns: (header, slower, faster)
+RATIOS = (("autograd / ours", AUTOGRAD, OURS), ("torch f64 / ours", TORCH, OURS),
+          ("jax f64 / ours", JAX, OURS), ("torch f32 / ours f64", TORCH32, OURS),
+          ("torch f32 / ours f32", TORCH32, OURS32), ("jax f32 / ours f32", JAX32, OURS32))
 
 
 def ms(seconds):
@@ -73,24 +79,30 @@ def _busy(case):
     return text if case.attempts == 1 else f"{text} (attempt {case.attempts})"
 
 
+def _present(cases, names):
+    """The contenders of ``names`` that took part in any of ``cases`` (checked or timed):
+    a library left out (not installed, ``--no-jax``) gets no column."""
+    return [n for n in names if any(n in c.checks or n in c.timings for c in cases)]
+
+
 def _time_table(cases):
-    header = ["model", "variant"] + [f"{n} (ms)" for n in TIME_COLUMNS] + ["other processes' CPU"]
-    return _table(header, [[c.problem.label, c.problem.variant] + [_cell(c, n) for n in TIME_COLUMNS]
+    names = _present(cases, TIME_COLUMNS)
+    header = ["model", "variant"] + [f"{n} (ms)" for n in names] + ["other processes' CPU"]
+    return _table(header, [[c.problem.label, c.problem.variant] + [_cell(c, n) for n in names]
                            + [_busy(c)] for c in cases])
 
 
 def _ratio_table(cases):
-    header = ["model", "variant", "autograd / ours", "torch f64 / ours", "torch f32 / ours f64",
-              "torch f32 / ours f32", "ours f64 GFLOP/s (% of ceiling)", "ours f32 GFLOP/s (% of ceiling)",
-              "ceiling f64 / f32 GFLOP/s"]
+    ratios = [r for r in RATIOS if len(_present(cases, r[1:])) == 2]
+    header = (["model", "variant"] + [r[0] for r in ratios]
+              + ["ours f64 GFLOP/s (% of ceiling)", "ours f32 GFLOP/s (% of ceiling)", "ceiling f64 / f32 GFLOP/s"])
     rows = []
     for c in cases:
         ceilings = [ceiling_gflops(c, n) for n in (GEMM, GEMM32)]
-        rows.append([c.problem.label, c.problem.variant,
-                     ratio(_ratio(c, AUTOGRAD, OURS)), ratio(_ratio(c, TORCH, OURS)),
-                     ratio(_ratio(c, TORCH32, OURS)), ratio(_ratio(c, TORCH32, OURS32)),
-                     _throughput_cell(c, OURS, GEMM), _throughput_cell(c, OURS32, GEMM32),
-                     " / ".join("—" if v is None else f"{v:.0f}" for v in ceilings)])
+        rows.append([c.problem.label, c.problem.variant]
+                    + [ratio(_ratio(c, slower, faster)) for _, slower, faster in ratios]
+                    + [_throughput_cell(c, OURS, GEMM), _throughput_cell(c, OURS32, GEMM32),
+                       " / ".join("—" if v is None else f"{v:.0f}" for v in ceilings)])
     return _table(header, rows)
 
 
@@ -98,18 +110,19 @@ def _truncation_table(cases):
     """k=10 against full BPTT. Ours: both timed in the k=10 problem's own rounds. The
     others: the medians of two problems, timed minutes apart (noisier)."""
     full = {c.problem.label: c for c in cases if c.problem.variant == "many-to-one"}
+    others = _present(cases, (AUTOGRAD, TORCH, JAX, TORCH32, JAX32))
     rows = []
     for c in cases:
         if c.problem.variant != "many-to-one, k=10":
             continue
         cells = [ratio(_ratio(c, OURS, OURS_FULL)), ratio(_ratio(c, OURS32, OURS32_FULL))]
         f = full.get(c.problem.label)
-        for name in (AUTOGRAD, TORCH, TORCH32):
+        for name in others:
             a, b = _median(c, name), None if f is None else _median(f, name)
             cells.append("—" if a is None or b is None else f"{a / b:.2f}")
         rows.append([c.problem.label] + cells)
     header = ["model", "ours f64: k=10 / full (same rounds)", "ours f32: k=10 / full (same rounds)"]
-    header += [f"{n}: k=10 / full (separate problems)" for n in (AUTOGRAD, TORCH, TORCH32)]
+    header += [f"{n}: k=10 / full (separate problems)" for n in others]
     return _table(header, rows)
 
 
@@ -128,9 +141,53 @@ def _ceiling_table(cases):
 
 
 def _checks_table(cases):
-    names = [n for n in (AUTOGRAD, TORCH, OURS32, TORCH32) if any(n in c.checks for c in cases)]
-    rows = [[c.problem.label, c.problem.variant] + [c.checks.get(n, "—") for n in names] for c in cases]
-    return _table(["model", "variant"] + names, rows)
+    names = [n for n in OTHERS if any(n in c.checks for c in cases)]
+    rows = [[c.problem.model.name, c.problem.label, c.problem.variant] + [c.checks.get(n, "—") for n in names]
+            for c in cases]
+    return _table(["model", "shape", "variant"] + names, rows)
+
+
+def megabytes(value):
+    """A peak in MB with about three significant digits, or why it is missing."""
+    if value is None:
+        return "—"
+    if not isinstance(value, int):
+        return "failed (below)"
+    v = value / 1e6
+    return f"{v:.3g}" if v < 1000 else f"{v:.0f}"
+
+
+def _memory_table(cases):
+    measured = [c for c in cases if c.memory]
+    names = [n for n in (OURS, AUTOGRAD, TORCH, JAX, OURS32, TORCH32, JAX32)
+             if any(n in c.memory for c in measured)]
+    rows = []
+    for c in measured:
+        bound = models.states_and_gradients(c.problem)
+        rows.append([c.problem.model.name, c.problem.label, c.problem.variant, megabytes(bound)]
+                    + [megabytes(c.memory.get(n)) for n in names])
+    return _table(["model", "shape", "variant", "states + gradients f64 (lower bound)"] + names, rows)
+
+
+def _memory_section(cases):
+    failed = sorted({f"{n}: {v}" for c in cases for n, v in c.memory.items() if not isinstance(v, int)})
+    out = ["## Peak memory of forward + backward (MB)", "",
+           "The largest amount of memory one call (forward and backward, the gradients returned) "
+           "had allocated at one time beyond what existed before it: the parameters, x and y are "
+           "not counted, the gradients it returns are. The lower bound is what no forward + "
+           "backward can do without: every layer's states (T + 1) · batch · H (h, and c for the "
+           "LSTM) and one gradient per parameter, in float64 (float32: half). Measured once per "
+           "contender, after its timing, by:", ""]
+    names = {n for c in cases for n in c.memory}
+    out += [f"- {who}: {memory.METHODS[pool]}" for who, pool, among in
+            (("ours and autograd", "numpy", (OURS, AUTOGRAD, OURS32)), ("torch", "torch", (TORCH, TORCH32)),
+             ("JAX", "jax", (JAX, JAX32))) if names & set(among)]
+    out += ["", "The methods differ: tracemalloc and the torch profiler count what was allocated in "
+            "the run (torch's only its tensors), JAX's figure is XLA's plan for the compiled call.", "",
+            _memory_table(cases), ""]
+    if failed:
+        out += ["Failed: " + "; ".join(failed) + ".", ""]
+    return out
 
 
 def _model_sections(model, cases):
@@ -179,6 +236,7 @@ def markdown(cases, rates, commands, info, settings, quick=False):
         ["BLAS", info["blas"]],
         ["autograd", info["autograd"]],
         ["PyTorch", info["torch"]],
+        ["JAX", info.get("jax", "not installed")],
         ["threads", f"{info['threads']} (NumPy's BLAS and torch.set_num_threads)"],
     ]), ""]
     if busy:
@@ -213,6 +271,22 @@ def markdown(cases, rates, commands, info, settings, quick=False):
             "from that state), for many-to-one the same gradient as ours. torch: `nn.RNN` + "
             "`nn.Linear` with our weights (`weight_ih = Wxh.T`, `weight_hh = Whh.T`, "
             "`bias_ih = bh`, `bias_hh = 0`, `head.weight = Wy.T`).", "",
+            *(["JAX: `jax.jit(jax.value_and_grad(loss))` of a pure function of our parameter dict, "
+            "each layer's recurrence a `jax.lax.scan` over its input projection, compiled by a "
+            "first call before anything is checked or timed; every call waits for its results "
+            "(`block_until_ready`). Float64 runs with `jax_enable_x64` (process-wide), float32 on "
+            "float32 arrays. Its truncation computes the state at T-k with a first scan, stops "
+            "its gradient (`jax.lax.stop_gradient`) and scans the last k steps from it: for "
+            "many-to-one, our gradient. XLA uses its own thread pool (all cores; one with "
+            "`--threads 1`).", ""] if _present(cases, (JAX, JAX32)) else []),
+            "Recurrent layers (LSTM, GRU, a stack of two vanilla layers): many-to-one through "
+            "`manual.seqnet` (the cell's `manual.layers` module in a stack, a linear head of one "
+            "output, sigmoid + BCE), autograd on `auto.seqnet`; torch `nn.LSTM` / `nn.GRU` / "
+            "`nn.RNN(num_layers=2)` with our weights (the GRU's two biases are its two); JAX the "
+            "same cells (PyTorch's gate order i, f, g, o; the GRU's reset gate inside "
+            "`h @ W_hn + b_hn`). Each cell's own init (the LSTM's forget bias 1), every bias "
+            "shifted by U(-0.1, 0.1). Their GFLOP/s count the gates' GEMMs (4H or 3H wide) and, in "
+            "a stack, the gradient each upper layer sends to the one below.", "",
             "GFLOP/s counts the GEMM flops of the model's forward + backward (2 per multiply-add): "
             "input projection, recurrence and head forward; the recurrence carry, dWxh, dWhh and "
             "the head backward over the steps that get a gradient (MLP: every layer's forward "
@@ -233,6 +307,8 @@ def markdown(cases, rates, commands, info, settings, quick=False):
         group = [c for c in cases if c.problem.model == model]
         if group:
             out += _model_sections(model, group)
+    if any(c.memory for c in cases):
+        out += _memory_section(cases)
     out += ["## GEMM ceiling", "", _ceiling_table(cases), ""]
     if rates:
         out += ["## Cross-check throughput", "",

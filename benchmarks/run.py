@@ -1,5 +1,6 @@
-"""Run the benchmark: check every contender, time them, measure the cross-check's
-throughput (and optionally the test suite), and write the Markdown report."""
+"""Run the benchmark: check every contender, time them, measure their peak memory at the
+memory shapes, measure the cross-check's throughput (and optionally the test suite), and
+write the Markdown report."""
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from typing import Dict, Optional
 import numpy as np
 
 import crosscheck
-from benchmarks import machine, models, report, timing
+from benchmarks import machine, memory, models, report, timing
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -23,6 +24,7 @@ class CaseResult:
     refused: Dict[str, str] = field(default_factory=dict)
     others: Optional[float] = None       # share of the machine other processes used meanwhile
     attempts: int = 1
+    memory: Dict[str, object] = field(default_factory=dict)   # name -> peak bytes, or why not measured
 
 
 def log(message):
@@ -37,6 +39,11 @@ def import_torch(args):
     except ImportError:
         return None
     return torch
+
+
+def import_jax(args):
+    """JAX (float64 enabled, see ``models.import_jax``) unless ``--no-jax`` or not installed."""
+    return None if args.no_jax else models.import_jax()
 
 
 def _as_dict(loss, grads):
@@ -68,11 +75,13 @@ def check(contender, reference):
 BUSY_WAIT = 10.0     # seconds to wait before timing a problem again on a busy machine
 
 
-def run_case(problem, torch, settings, max_busy=1.0, retries=0):
-    """Check and time every contender of ``problem``. Where other processes used more than
-    ``max_busy`` of the CPUs meanwhile, time it again (up to ``retries`` more times)."""
+def run_case(problem, libraries, settings, max_busy=1.0, retries=0, measure_memory=False):
+    """Check and time every contender of ``problem`` (``libraries``: ``{name: module or
+    None}``, the optional libraries). Where other processes used more than ``max_busy`` of
+    the CPUs meanwhile, time it again (up to ``retries`` more times). With
+    ``measure_memory``, then measure every agreeing contender's peak memory."""
     result = CaseResult(problem)
-    contenders = models.contenders(problem, torch)
+    contenders = models.contenders(problem, libraries)
     reference_loss, reference_grads = contenders[0].result()
     reference = _as_dict(reference_loss, reference_grads)
     result.checks[contenders[0].name] = "reference"
@@ -99,10 +108,26 @@ def run_case(problem, torch, settings, max_busy=1.0, retries=0):
         busy = "" if result.others is None else f" (other processes: {100 * result.others:.0f}% of the CPUs)"
         log(f"  {line}{busy}")
         if result.others is None or result.others <= max_busy or attempt > retries:
-            return result
+            break
         log(f"  the machine was busy; timing this problem again in {BUSY_WAIT:g} s")
         time.sleep(BUSY_WAIT)
+    if measure_memory:
+        result.memory = peak_memory([c for c in contenders if c.name not in result.refused], libraries)
     return result
+
+
+def peak_memory(contenders, libraries):
+    """``{name: peak bytes}`` of each contender's call (:mod:`benchmarks.memory`), or the
+    reason it could not be measured."""
+    out = {}
+    for c in contenders:
+        try:
+            out[c.name] = memory.peak(c, libraries)
+        except Exception as exc:                      # a method a library version lacks
+            out[c.name] = f"{type(exc).__name__}: {exc}"
+    text = ", ".join(f"{n} {v / 1e6:.3g} MB" if isinstance(v, int) else f"{n} ({v})" for n, v in out.items())
+    log(f"  peak memory: {text}")
+    return out
 
 
 def covered(only=None):
@@ -168,6 +193,7 @@ def suite():
 
 def main(args):
     torch = import_torch(args)
+    libraries = {"torch": torch, "jax": import_jax(args)}
     if args.threads is not None:
         machine.set_blas_threads(args.threads)
     threads = args.threads or machine.blas_threads() or os.cpu_count()
@@ -175,15 +201,17 @@ def main(args):
         torch.set_num_threads(threads)
     settings = timing.QUICK if args.quick else timing.FULL
     examples = args.examples or (20 if args.quick else 200)
-    info = machine.describe(torch)
+    info = machine.describe(torch, libraries["jax"])
     info["load_before"] = os.getloadavg()
     share = machine.CPUShare().start()
     start = time.perf_counter()
 
+    memory_shapes = () if args.no_memory else set(args.shape or memory.SHAPES)
     cases = []
     for problem in problems(args.only, args.shape):
         log(f"{problem.model.name} {problem.label} {problem.variant}")
-        cases.append(run_case(problem, torch, settings, args.max_busy, 0 if args.quick else args.retries))
+        cases.append(run_case(problem, libraries, settings, args.max_busy, 0 if args.quick else args.retries,
+                              measure_memory=problem.shape in memory_shapes))
     log("cross-check throughput")
     registered = crosscheck.models()
     rates = throughput([e.name for e in covered(args.only) if e.name in registered], examples)

@@ -1,11 +1,29 @@
 """The benchmark (``python -m benchmarks``): it runs, refuses a contender whose gradients
-disagree before timing it, and counts flops as its report says. No timing is asserted:
-speed is measured by the benchmark itself, never by a test."""
+disagree before timing it, and counts flops as its report says; every contender of the
+optional libraries (torch, JAX) agrees with ours on every kind of problem. No timing is
+asserted: speed is measured by the benchmark itself, never by a test."""
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from benchmarks import models, run
-from tests.helpers import run_module
+from benchmarks import memory, models, run
+from modelspec import table
+from tests.helpers import ROOT, run_module
+
+SMALL = (2, 12, 3, 5)          # (batch, time, features, hidden): k=10 truncates, T > k
+
+
+def _small_problems():
+    """One problem of every kind the benchmark times, at a small shape: every RNN variant,
+    every recurrent layer, the MLP."""
+    return [problem for entry in models.PROBLEMS for problem in models.PROBLEMS[entry]([SMALL])]
+
+
+def _id(problem):
+    return f"{problem.model.name}-{problem.variant}"
 
 
 def test_quick_run_writes_a_report_with_every_table(tmp_path):
@@ -17,13 +35,17 @@ def test_quick_run_writes_a_report_with_every_table(tmp_path):
     for heading in ("## Machine", "## RNN: median time per forward + backward (ms)",
                     "## RNN: ratios", "## Truncated BPTT k=10 against full BPTT",
                     "## MLP: median time", "## GEMM ceiling", "## Cross-check throughput",
-                    "## Agreement checks (before timing)"):
+                    "## Peak memory of forward + backward (MB)", "## Agreement checks (before timing)"):
         assert heading in text, heading
+    for entry in models.CELLS:                       # one problem each: time and ratios together
+        assert f"## {entry.name.upper()}: median time (ms), ratios and throughput" in text, entry.name
+        assert f"| {entry.name} | (3, 3, 2, 3) |" in text       # its memory and agreement rows
     assert "`--quick`: a smoke test" in text
     assert "ours f64: k=10 / full (same rounds)" in text
     for variant in models.RNN_VARIANTS:
         assert f"| (3, 3, 2, 3) | {variant} |" in text
     assert "| refused |" not in text and "disagrees:" not in text   # every contender agreed
+    assert "failed (below)" not in text                             # every peak memory measured
 
 
 def test_bad_shape_is_a_usage_error():
@@ -72,14 +94,90 @@ def test_rnn_flops_count_the_gemms_of_the_model(variant):
     assert models.rnn_flops(shape, options["output"], options["truncate"]) == 2 * mac
 
 
-def test_torch_contenders_agree_with_ours_where_torch_is_installed():
+@pytest.mark.parametrize("entry", list(models.CELLS), ids=[e.name for e in models.CELLS])
+def test_recurrent_layer_flops_count_their_gates_and_layers(entry):
+    cell, layers = models.CELLS[entry]
+    batch, steps, n_in, hidden = SMALL
+    width = models.GATES[cell] * hidden
+    mac = batch * (hidden + 2 * hidden)                              # head forward, dWy and dlogits @ Wy.T
+    for layer in range(layers):
+        reads = n_in if layer == 0 else hidden
+        mac += batch * steps * (reads * width + hidden * width)       # input projection, recurrence
+        mac += batch * steps * (hidden * width + reads * width + hidden * width)   # carry, dWxh, dWhh
+        mac += batch * steps * width * reads if layer > 0 else 0       # the gradient to the layer below
+    assert models.cell_problem(entry, SMALL).flops == 2 * mac
+
+
+@pytest.mark.parametrize("problem", _small_problems(), ids=_id)
+def test_torch_contenders_agree_with_ours_where_torch_is_installed(problem):
     torch = pytest.importorskip("torch", reason="PyTorch is not installed: torch contenders untested")
-    for problem in (models.rnn_problem((2, 12, 3, 5), "many-to-one, k=10"),
-                    models.rnn_problem((2, 6, 3, 5), "many-to-many")):
-        reference = _reference(problem)
-        for dtype in (np.float64, np.float32):
-            ok, text = run.check(models.torch_contender(problem, torch, dtype), reference)
-            assert ok, text
+    reference = _reference(problem)
+    for dtype in (np.float64, np.float32):
+        ok, text = run.check(models.torch_contender(problem, torch, dtype), reference)
+        assert ok, text
+
+
+@pytest.mark.parametrize("problem", _small_problems(), ids=_id)
+def test_jax_contenders_agree_with_ours_where_jax_is_installed(problem):
+    pytest.importorskip("jax", reason="JAX is not installed: JAX contenders untested (pip install jax)")
+    jax = models.import_jax()
+    reference = _reference(problem)
+    for dtype in (np.float64, np.float32):        # float32 stays float32 with x64 on (run.check)
+        contender = models.jax_contender(problem, jax, dtype)
+        ok, text = run.check(contender, reference)
+        assert ok, f"{contender.name}: {text}"
+        assert contender.memory() > 0              # XLA's plan of the compiled call
+
+
+def test_jax_truncation_is_ours_not_full_bptt():
+    pytest.importorskip("jax", reason="JAX is not installed: JAX contenders untested (pip install jax)")
+    jax = models.import_jax()
+    truncated = models.rnn_problem(SMALL, "many-to-one, k=10")
+    full = _reference(models.rnn_problem(SMALL, "many-to-one"))
+    ok, text = run.check(models.jax_contender(truncated, jax, np.float64), full)
+    assert not ok and text.startswith("disagrees"), text     # the same data, full BPTT's gradient differs
+
+
+def test_a_contender_that_cannot_be_built_is_refused_not_a_crash():
+    problem = models.rnn_problem(SMALL, "many-to-one")
+    contender = models.external(problem, "torch", object(), np.float64)   # no torch.nn: building raises
+    ok, text = run.check(contender, _reference(problem))
+    assert not ok and text.startswith("raised AttributeError"), text
+
+
+def test_no_optional_library_is_imported_unless_asked_for():
+    # with --no-jax and --no-torch neither is imported, even where installed, and the
+    # benchmark's own modules import neither
+    code = ("import sys, json; from benchmarks.__main__ import parse_args; from benchmarks import run; "
+            "args = parse_args(['--no-jax', '--no-torch']); "
+            "found = [run.import_jax(args), run.import_torch(args)]; "
+            "print(json.dumps([found == [None, None], 'jax' in sys.modules, 'torch' in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [True, False, False]
+
+
+def test_states_and_gradients_is_the_lower_bound_the_report_states():
+    batch, steps, n_in, hidden = SMALL
+    head = hidden + 1
+    rnn = models.rnn_problem(SMALL, "many-to-one")
+    assert models.states_and_gradients(rnn) == 8 * ((steps + 1) * batch * hidden
+                                                    + n_in * hidden + hidden * hidden + hidden + head)
+    lstm = models.cell_problem(table.LSTM, SMALL)
+    assert models.states_and_gradients(lstm, np.float32) == 4 * (2 * (steps + 1) * batch * hidden
+                                                                 + 4 * (n_in * hidden + hidden * hidden + hidden)
+                                                                 + head)
+    stack = models.cell_problem(table.STACK, SMALL)
+    assert models.states_and_gradients(stack) == 8 * (2 * (steps + 1) * batch * hidden
+                                                      + (n_in + hidden + 1) * hidden
+                                                      + (2 * hidden + 1) * hidden + head)
+    assert models.states_and_gradients(models.mlp_problem()) is None
+
+
+def test_ours_peak_memory_holds_at_least_the_gradients_it_returns():
+    problem = models.cell_problem(table.GRU, SMALL)
+    gradients = sum(v.nbytes for v in problem.params.values())
+    assert memory.peak(models.ours(problem), {}) >= gradients
 
 
 def test_the_validation_cost_table_runs():
