@@ -30,6 +30,18 @@ from modelspec.checks import check_flag
 FD_MAX_PARAMETERS = 60
 
 
+def _substituted(args, options, arg_names, given):
+    """``(args, options)`` with each of ``given`` (``{name: value}``) in its place: a data
+    argument at its position in ``arg_names``, else an option."""
+    call_args, call_options = list(args), dict(options)
+    for name, value in given.items():
+        if name in arg_names:
+            call_args[arg_names.index(name)] = value
+        else:
+            call_options[name] = value
+    return call_args, call_options
+
+
 def _auto_value_and_grads(auto_loss, params, args, options, arg_names=(), input_names=()):
     """Autograd's loss, parameter gradients and gradients for the named inputs."""
     wrt = {"params": params}
@@ -42,13 +54,8 @@ def _auto_value_and_grads(auto_loss, params, args, options, arg_names=(), input_
             wrt[name] = options[name]
 
     def f(w):
-        call_args = list(args)
-        call_options = dict(options)
-        for name, value in w.items():
-            if name in arg_names:
-                call_args[arg_names.index(name)] = value
-            elif name != "params":
-                call_options[name] = value
+        call_args, call_options = _substituted(args, options, arg_names,
+                                               {k: v for k, v in w.items() if k != "params"})
         return auto_loss(w["params"], *call_args, **call_options)
 
     value, grads = value_and_grad(f)(wrt)
@@ -133,12 +140,7 @@ def _numeric_input_grads(auto_loss, case, arg_names, inputs):
     params = {k: wide(v) for k, v in case.params.items()}
 
     def loss(given):
-        call_args, call_options = list(args), dict(options)
-        for name, value in given.items():
-            if name in arg_names:
-                call_args[arg_names.index(name)] = value
-            else:
-                call_options[name] = value
+        call_args, call_options = _substituted(args, options, arg_names, given)
         return auto_loss(params, *call_args, **call_options)
 
     return {f"d{name}": g for name, g in numeric_grad(loss, inputs).items()}

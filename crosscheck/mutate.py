@@ -669,6 +669,33 @@ def progress_line(i, n, mutant, outcome):
     return f"[{i}/{n}] {what}  {mutant.location}  {_short(mutant.description, 90)}"
 
 
+def sampled(made, k, seed):
+    """A seeded sample of ``k`` of ``made``, in their order (all of them when ``k`` is None
+    or at least ``len(made)``)."""
+    if k is None or k >= len(made):
+        return list(made)
+    picked = set(random.Random(seed).sample(range(len(made)), k))
+    return [m for i, m in enumerate(made) if i in picked]
+
+
+def run_each(items, *, jobs=1, progress=None, **options):
+    """Run ``items`` (``[(source, targets, mutant)]``, sources and targets may differ from
+    one mutant to the next) with :func:`run_mutant` and ``options`` (models, examples, seed,
+    profile, timeout), ``jobs`` at a time. progress: called as ``progress(i, n, mutant,
+    outcome)`` after each, in order. Returns ``[(mutant, outcome)]`` in the items' order."""
+    def one(item):
+        source, targets, mutant = item
+        return run_mutant(source, mutant.source, targets, **options)
+
+    results = []
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for i, (item, outcome) in enumerate(zip(items, pool.map(one, items)), 1):
+            results.append((item[2], outcome))
+            if progress is not None:
+                progress(i, len(items), item[2], outcome)
+    return results
+
+
 def run(source, targets, made=None, *, models=(), examples=None, seed=0, profile=None, timeout=60.0,
         sample=None, jobs=1, equivalent=None, progress=None):
     """Run the mutants ``made`` of ``source`` (a :class:`Source`; None: all of its
@@ -678,21 +705,9 @@ def run(source, targets, made=None, *, models=(), examples=None, seed=0, profile
     start = time.perf_counter()
     if made is None:
         made = mutants(Path(source.path).read_text(), source.shown, source.function, source.module)
-    chosen = made
-    if sample is not None and sample < len(made):
-        picked = set(random.Random(seed).sample(range(len(made)), sample))
-        chosen = [m for i, m in enumerate(made) if i in picked]
-    results = [None] * len(chosen)
-
-    def one(i):
-        return i, run_mutant(source, chosen[i].source, targets, models=models, examples=examples,
-                             seed=seed, profile=profile, timeout=timeout)
-
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for n, (i, outcome) in enumerate(pool.map(one, range(len(chosen))), 1):
-            results[i] = (chosen[i], outcome)
-            if progress is not None:
-                progress(n, len(chosen), chosen[i], outcome)
+    results = run_each([(source, targets, m) for m in sampled(made, sample, seed)], jobs=jobs,
+                       progress=progress, models=models, examples=examples, seed=seed,
+                       profile=profile, timeout=timeout)
     return Report(source, tuple(targets), results, dict(equivalent or {}), len(made),
                   time.perf_counter() - start)
 

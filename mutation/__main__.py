@@ -14,11 +14,8 @@ exit status, which is 1 when any other mutant survives.
 import argparse
 import ast
 import json
-import random
-import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from crosscheck import mutate, profiles
@@ -26,6 +23,7 @@ from modelspec import table
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent.json"
+MANUAL = mutate.Source(str(ROOT / "manual"), "manual", str(ROOT), None)    # what a report names
 
 def _layer(entry):
     return f"manual/layers/{entry.name}.py"
@@ -135,49 +133,22 @@ def main(argv=None):
         if missing:
             parser.error(f"no mutant {missing[0]!r} in the plan")
         made = [t for t in made if t[2].id in args.mutant]
-    chosen = made
-    if args.sample is not None and args.sample < len(made):
-        picked = set(random.Random(args.seed).sample(range(len(made)), args.sample))
-        chosen = [t for i, t in enumerate(made) if i in picked]
+    chosen = mutate.sampled(made, args.sample, args.seed)
     print(f"python -m mutation: {len(chosen)} of {len(made)} mutants of manual/, profile {profile}, "
           f"seed {args.seed}, {args.jobs} at once", flush=True)
     start = time.perf_counter()
 
-    def one(item):
-        source, targets, mutant = item
-        return mutate.run_mutant(source, mutant.source, targets, seed=args.seed, profile=profile,
-                                 timeout=args.timeout)
+    def progress(i, n, mutant, outcome):
+        print(mutate.progress_line(i, n, mutant, outcome), file=sys.stderr, flush=True)
 
-    results = []
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for i, ((source, targets, mutant), outcome) in enumerate(zip(chosen, pool.map(one, chosen)), 1):
-            results.append((mutant, outcome))
-            print(mutate.progress_line(i, len(chosen), mutant, outcome), file=sys.stderr, flush=True)
-    seconds = time.perf_counter() - start
-
-    survivors = [(m, o) for m, o in results if not o.killed and m.id not in equivalent]
-    allowed = [(m, o) for m, o in results if not o.killed and m.id in equivalent]
-    killed = [o for _, o in results if o.killed]
-    kills = sorted(o.examples_to_failure for o in killed if o.examples_to_failure is not None)
-    counted = len(results) - len(allowed)
-    score = len(killed) / counted if counted else None
-    print(f"mutation score: {len(killed)}/{counted}" + (f" = {100 * score:.2f}%" if score is not None else "")
-          + f" of the mutants that are not known equivalent ({len(results)} run, {len(allowed)} known "
-            f"equivalent, {len(survivors)} survived; {seconds:.0f} s)")
-    if kills:
-        print(f"examples to kill: median {statistics.median(kills):g}, max {kills[-1]}; "
-              f"at example 1: {kills.count(1)} of {len(kills)}")
-    for m, _ in survivors:
-        print(f"\nSURVIVED {m.id}  {m.location}  {m.description}\n{m.diff.rstrip()}")
+    results = mutate.run_each(chosen, jobs=args.jobs, progress=progress, seed=args.seed, profile=profile,
+                              timeout=args.timeout)
+    targets = tuple(dict.fromkeys(t for _, ts, _ in chosen for t in ts))
+    report = mutate.Report(MANUAL, targets, results, equivalent, len(made), time.perf_counter() - start)
+    print(mutate.format_report(report))
     if args.json:
-        Path(args.json).write_text(json.dumps(
-            {"profile": profile, "seed": args.seed, "score": score, "seconds": round(seconds, 1),
-             "median_examples_to_kill": statistics.median(kills) if kills else None,
-             "mutants": [{"id": m.id, "location": m.location, "description": m.description,
-                          "verdict": o.verdict, "target": o.target, "examples_to_failure": o.examples_to_failure,
-                          "error": o.error, "equivalent": equivalent.get(m.id), "diff": m.diff}
-                         for m, o in results]}, indent=1))
-    return 1 if survivors else 0
+        Path(args.json).write_text(json.dumps(report.to_json(profile, args.seed, None), indent=1))
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":
