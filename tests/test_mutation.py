@@ -2,6 +2,8 @@
 list of equivalent mutants is current and in the README."""
 import json
 
+import pytest
+
 from modelspec import table
 from tests.helpers import ROOT
 
@@ -26,3 +28,16 @@ def test_every_known_equivalent_mutant_exists_has_a_reason_and_is_in_the_readme(
         assert len(entry["reason"].split()) >= 4, entry
     assert project.equivalent_table() in readme, "regenerate the README's table: python -m mutation --markdown"
 
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--file", "manual/nope.py"], "--file 'manual/nope.py' is not in the plan"),
+    (["--mutant", "m00000000"], "no mutant 'm00000000' in the plan"),
+    (["--sample", "0"], "--sample and --jobs must be >= 1"),
+    (["--jobs", "0"], "--sample and --jobs must be >= 1"),
+    (["--seed", "-1"], "--seed >= 0"),
+])
+def test_bad_arguments_are_refused_before_any_mutant_runs(argv, says, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        project.main(argv)
+    assert stopped.value.code == 2 and says in capsys.readouterr().err
