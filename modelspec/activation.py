@@ -6,9 +6,7 @@ float32 or float64 (kept: with no parameters, the layer's dtype is x's) or int/b
 (computed in float64, as ``manual.activations`` computes them); NaN and inf refused;
 activation: ``"relu"``, ``"tanh"`` or ``"sigmoid"``; out and dout: x's shape and dtype.
 """
-import numpy as np
-
-from modelspec.checks import check_option, real_array, shape_text
+from modelspec.checks import check_option, real_array, shape_of, shape_text
 from modelspec import linear
 
 KEYS = ()
@@ -30,7 +28,7 @@ def shapes(params):
 
 def check_x(x, name="x"):
     """Raise ValueError unless x has at least one axis and none empty; reads only the shape."""
-    shape = np.shape(x)
+    shape = shape_of(x)
     if len(shape) == 0:
         raise ValueError(f"{name} must have at least one axis, (batch, ...); got a scalar")
     if 0 in shape:

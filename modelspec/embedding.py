@@ -7,7 +7,7 @@ out and dout: ``(*x.shape, D)``.
 """
 import numpy as np
 
-from modelspec.checks import check_params, shape_text
+from modelspec.checks import check_params, in_range, shape_of, shape_text
 from modelspec import linear
 
 KEYS = ("W",)
@@ -20,7 +20,7 @@ def shapes(params):
         raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
     if "W" not in params or np.ndim(params["W"]) != 2:
         raise ValueError(f"params['W'] must be a 2-D (vocab, D) array; params have keys {list(params)}")
-    return {"W": tuple(np.shape(params["W"]))}
+    return {"W": tuple(shape_of(params["W"]))}
 
 
 def check_ids(x, vocab, name="x"):
@@ -34,8 +34,8 @@ def check_ids(x, vocab, name="x"):
         raise ValueError(f"{name} must have at least one axis, (batch, ...) token ids; got a scalar")
     if 0 in ids.shape:
         raise ValueError(f"{name} is empty: shape {shape_text(ids.shape)}")
-    low, high = ids.min(), ids.max()
-    if low < 0 or high >= vocab:
+    if not in_range(ids, 0, vocab - 1):                 # integers: below vocab
+        low, high = ids.min(), ids.max()
         raise ValueError(f"{name} holds token ids from {low} to {high}; they must lie in "
                          f"[0, {vocab}), the vocabulary size being params['W'].shape[0] = {vocab}")
     return ids.astype(np.intp, copy=False)
@@ -50,4 +50,4 @@ def forward_inputs(params, x):
 
 def check_dout(dout, ids_shape, W):
     """The upstream gradient: finite, ``(*x.shape, D)``, of W's dtype (no broadcasting)."""
-    return linear.check_dout(dout, tuple(ids_shape) + (np.shape(W)[1],), np.asarray(W).dtype)
+    return linear.check_dout(dout, tuple(ids_shape) + (shape_of(W)[1],), np.asarray(W).dtype)

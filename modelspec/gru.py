@@ -7,9 +7,7 @@ tokens), neither axis empty; h0: None (zeros) or ``(batch, H)``; out and dout:
 None (full BPTT) or an int k >= 1. The checks on x, h0, the upstream gradients and
 truncate are the recurrent layer's (:mod:`modelspec.recurrent`).
 """
-import numpy as np
-
-from modelspec.checks import check_params, shape_text
+from modelspec.checks import check_params, shape_of, shape_text
 from modelspec.recurrent import backward_inputs, check_truncate, state_inputs  # noqa: F401
 
 KEYS = ("Wxh", "Whh", "bxh", "bhh")
@@ -24,7 +22,7 @@ def shapes(params):
     if "Wxh" not in params:
         raise ValueError(f"params must have a key 'Wxh', the (n_in, 3H) input weights; "
                          f"got keys {list(params)}")
-    shape = np.shape(params["Wxh"])
+    shape = shape_of(params["Wxh"])
     if len(shape) != 2 or shape[1] % GATES or shape[1] == 0:
         raise ValueError(f"params['Wxh'] must be a 2-D (n_in, 3H) array, 3H a positive multiple "
                          f"of 3 (gates r, z, n); got shape {shape_text(shape)}")

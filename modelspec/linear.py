@@ -5,7 +5,7 @@ leading axes, at least one, none empty); out and dout: ``(batch, ..., n_out)``.
 """
 import numpy as np
 
-from modelspec.checks import check_params, check_shape, real_array, shape_text
+from modelspec.checks import check_params, check_shape, real_array, shape_of, shape_text
 
 KEYS = ("W", "b")
 
@@ -17,14 +17,14 @@ def shapes(params):
         raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
     if "W" not in params or np.ndim(params["W"]) != 2:
         raise ValueError(f"params['W'] must be a 2-D (n_in, n_out) array; params have keys {list(params)}")
-    n_in, n_out = np.shape(params["W"])
+    n_in, n_out = shape_of(params["W"])
     return {"W": (n_in, n_out), "b": (n_out,)}
 
 
 def check_x(x, shapes, name="x"):
     """Raise unless x is ``(batch, ..., n_in)`` with no empty axis; reads only the shape."""
     n_in = shapes["W"][0]
-    shape = np.shape(x)
+    shape = shape_of(x)
     if len(shape) < 2 or shape[-1] != n_in:
         raise ValueError(f"{name} must have shape (batch, ..., {n_in}) to match params['W'] of shape "
                          f"{shape_text(shapes['W'])}; got {shape_text(shape)}")

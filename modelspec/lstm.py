@@ -7,10 +7,8 @@ H)``, the hidden state at every step; dh_last, dc_last: None or ``(batch, H)``, 
 at the last hidden and cell state (from whatever reads them); truncate: None (full BPTT)
 or an int k >= 1.
 """
-import numpy as np
-
 from modelspec import linear, recurrent
-from modelspec.checks import check_params, real_array, shape_text
+from modelspec.checks import check_params, real_array, shape_of, shape_text
 
 KEYS = ("Wxh", "Whh", "bh")
 GATES = 4                  # i, f, g, o
@@ -22,7 +20,7 @@ def shapes(params):
     so it also works on a dict traced by autograd."""
     if not hasattr(params, "keys"):
         raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
-    shape = np.shape(params["Wxh"]) if "Wxh" in params else ()
+    shape = shape_of(params["Wxh"]) if "Wxh" in params else ()
     if len(shape) != 2 or shape[1] % GATES or shape[1] == 0:
         raise ValueError(f"params['Wxh'] must be a 2-D (n_in, 4H) array, H >= 1, the gates i, f, g, o "
                          f"side by side; got {shape_text(shape) if shape else 'none'} "

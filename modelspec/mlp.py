@@ -7,7 +7,7 @@ y: see :func:`modelspec.check_target` for output ``(batch, n_out)``.
 import numpy as np
 
 from modelspec.checks import (LOSSES, REDUCTIONS, check_nonempty, check_option, check_params,
-                              check_target, real_array, shape_text)
+                              check_target, real_array, shape_of, shape_text)
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
@@ -35,9 +35,10 @@ def shapes(params):
         if W is None or np.ndim(W) != 2:
             raise ValueError(f"params['W{i}'] must be a 2-D (fan_in, fan_out) array; "
                              f"params have keys {list(params)}")
-        fan_in = np.shape(W)[0] if i == 0 else out[f"W{i - 1}"][1]
-        out[f"W{i}"] = (fan_in, np.shape(W)[1])
-        out[f"b{i}"] = (np.shape(W)[1],)
+        shape = shape_of(W)
+        fan_in = shape[0] if i == 0 else out[f"W{i - 1}"][1]
+        out[f"W{i}"] = (fan_in, shape[1])
+        out[f"b{i}"] = (shape[1],)
     return out
 
 
@@ -47,27 +48,31 @@ def check_x(x, shapes):
     """Raise unless x is ``(batch, n_in)`` for ``shapes["W0"] == (n_in, n_1)``; reads only
     the shape."""
     n_in = shapes["W0"][0]
-    if np.ndim(x) != 2 or np.shape(x)[1] != n_in:
+    if np.ndim(x) != 2 or shape_of(x)[1] != n_in:
         raise ValueError(f"x must have shape (batch, {n_in}) to match params['W0'] "
                          f"of shape {shape_text(shapes['W0'])}; got {shape_text(np.shape(x))}")
 
 
 def forward_inputs(params, x, *, activation):
     """Validate a forward call; return x as an array of the parameters' dtype."""
+    return _forward_inputs(params, x, activation)[0]
+
+
+def _forward_inputs(params, x, activation):
     check_option("activation", activation, ACTIVATIONS)
     layers = shapes(params)
     dtype = check_params(params, layers)
     x = real_array("x", x, ndim=2, dtype=dtype)
     check_nonempty("x", x, ("batch",))
     check_x(x, layers)
-    return x
+    return x, layers
 
 
 def inputs(params, x, y, *, loss, activation, reduction):
     """Validate a loss call; return ``(x, y)`` as arrays."""
     check_option("loss", loss, LOSSES)
     check_option("reduction", reduction, REDUCTIONS)
-    x = forward_inputs(params, x, activation=activation)
-    n_out = shapes(params)[f"W{n_layers(params) - 1}"][1]
+    x, layers = _forward_inputs(params, x, activation)
+    n_out = layers[f"W{len(layers) // 2 - 1}"][1]     # the last layer's: layers holds W{i}, b{i}
     y = check_target(y, (x.shape[0], n_out), loss, x.dtype)
     return x, y

@@ -9,7 +9,7 @@ truncate: None (full BPTT) or an int k >= 1.
 import numpy as np
 
 from modelspec.checks import (check_option, check_params, check_positive_int, real_array,
-                              renamed_option, shape_text)
+                              renamed_option, shape_of, shape_text)
 from modelspec import linear
 
 ACTIVATIONS = ("tanh", "relu")
@@ -23,7 +23,7 @@ def shapes(params):
         raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
     if "Wxh" not in params or np.ndim(params["Wxh"]) != 2:
         raise ValueError(f"params['Wxh'] must be a 2-D (n_in, H) array; params have keys {list(params)}")
-    n_in, hidden = np.shape(params["Wxh"])
+    n_in, hidden = shape_of(params["Wxh"])
     return {"Wxh": (n_in, hidden), "Whh": (hidden, hidden), "bh": (hidden,)}
 
 
@@ -41,19 +41,20 @@ def check_truncate(truncate):
 def check_x(x, shapes):
     """Raise unless x is ``(batch, time, n_in)`` with batch, time >= 1; reads only the shape."""
     n_in = shapes["Wxh"][0]
-    shape = np.shape(x)
+    shape = shape_of(x)
     if len(shape) != 3 or shape[2] != n_in:
         raise ValueError(f"x must have shape (batch, time, {n_in}) to match params['Wxh'] "
                          f"of shape {shape_text(shapes['Wxh'])}; got {shape_text(shape)}")
-    for size, axis in zip(shape, ("batch", "time")):
-        if size == 0:
-            raise ValueError(f"x is empty: its {axis} axis has length 0")
+    if 0 in shape:
+        for size, axis in zip(shape, ("batch", "time")):
+            if size == 0:
+                raise ValueError(f"x is empty: its {axis} axis has length 0")
 
 
 def check_state(name, h, batch, shapes):
     """Raise unless ``h`` is None or ``(batch, H)``; reads only the shape."""
     expected = (batch, shapes["Whh"][0])
-    if h is not None and tuple(np.shape(h)) != expected:
+    if h is not None and tuple(shape_of(h)) != expected:
         raise ValueError(f"{name} must have shape {shape_text(expected)} (batch, H); "
                          f"got {shape_text(np.shape(h))}")
 

@@ -7,7 +7,7 @@ output: "last" (many-to-one, logits ``(batch, n_out)``) or "all" (many-to-many, 
 """
 import numpy as np
 
-from modelspec.checks import LOSSES, REDUCTIONS, check_option, check_params, check_target
+from modelspec.checks import LOSSES, REDUCTIONS, check_option, check_params, check_target, shape_of
 from modelspec import recurrent
 
 OUTPUTS = ("last", "all")
@@ -23,7 +23,7 @@ def shapes(params):
     out = recurrent.shapes(params)
     if "Wy" not in params or np.ndim(params["Wy"]) != 2:
         raise ValueError(f"params['Wy'] must be a 2-D (H, n_out) array; params have keys {list(params)}")
-    hidden, n_out = out["Whh"][0], np.shape(params["Wy"])[1]
+    hidden, n_out = out["Whh"][0], shape_of(params["Wy"])[1]
     out.update({"Wy": (hidden, n_out), "by": (n_out,)})
     return out
 

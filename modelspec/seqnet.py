@@ -14,7 +14,8 @@ bidirectional stack. y: see :func:`modelspec.check_target` for those logits.
 import numpy as np
 
 from modelspec import embedding, stack
-from modelspec.checks import LOSSES, REDUCTIONS, check_option, check_params, check_target, real_array
+from modelspec.checks import (LOSSES, REDUCTIONS, check_option, check_params, check_target, real_array,
+                              shape_of)
 from modelspec.rnn import OUTPUTS
 from modelspec import recurrent
 
@@ -36,18 +37,22 @@ def parts(params):
 
 def shapes(params, cell):
     """Expected ``{key: shape}``, read from ``Wemb``, each layer's ``Wxh`` and ``Wy``."""
+    return _layout(params, cell)[0]
+
+
+def _layout(params, cell):
+    """``(shapes, layers, directions)``, the keys read once (:func:`modelspec.stack.layout`)."""
     emb, layers, _ = parts(params)
-    out = stack.shapes(layers, cell)
-    directions = stack.structure(layers)[1]
+    out, depth, directions = stack.layout(layers, cell)
     width = directions * out["Whh_l0"][0]
     if emb is not None:
         vocab = embedding.shapes(emb)["W"][0]
         out = {EMBEDDING: (vocab, out["Wxh_l0"][0]), **out}
     if np.ndim(params["Wy"]) != 2:
         raise ValueError(f"params['Wy'] must be a 2-D (D * H, n_out) array; got {np.ndim(params['Wy'])}-D")
-    n_out = np.shape(params["Wy"])[1]
+    n_out = shape_of(params["Wy"])[1]
     out.update({"Wy": (width, n_out), "by": (n_out,)})
-    return out
+    return out, depth, directions
 
 
 def output_shape(x_shape, shapes, output):
@@ -62,9 +67,8 @@ def forward_inputs(params, x, *, cell, h0=None, c0=None, output="last", activati
     :func:`modelspec.stack.forward_inputs` returns them."""
     check_option("output", output, OUTPUTS)
     activation = stack.check_activation(check_option("cell", cell, stack.CELLS), activation)
-    model = shapes(params, cell)
+    model, layers, directions = _layout(params, cell)
     dtype = check_params(params, model)
-    layers, directions = stack.structure(parts(params)[1])
     stack.check_truncate(truncate, layers, directions, every_step=output == "all")
     if EMBEDDING in params:
         x = embedding.check_ids(x, model[EMBEDDING][0])

@@ -26,6 +26,7 @@ future, so it is not truncated. Chunks through ``h_last`` (passed as the next ch
 bidirectional one's reverse direction starts each chunk from the state given, unable to
 see the chunks after it.
 """
+import functools
 import re
 
 import numpy as np
@@ -36,6 +37,7 @@ from modelspec.checks import check_option, check_params, check_shape, real_array
 # the cells a stack may hold, and the names of their states (h0, c0 / dh_last, dc_last)
 CELL_STATES = {table.RECURRENT.name: ("h",), table.LSTM.name: ("h", "c"), table.GRU.name: ("h",)}
 CELLS = tuple(CELL_STATES)
+_CELL_SPECS = {cell: table.get(cell).spec_module() for cell in CELLS}
 _KEY = re.compile(r"^(.+)_l(\d+)(_reverse)?$")
 
 
@@ -48,14 +50,21 @@ def structure(params):
     """``(layers, directions)`` read from the keys; reads only the keys."""
     if not hasattr(params, "keys"):
         raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
-    found = [_KEY.match(str(k)) for k in params]
-    if not params or not all(found):
-        odd = [k for k, m in zip(params, found) if not m]
+    found = [_key_parts(str(k)) for k in params]
+    if not params or None in found:
+        odd = [k for k, parts in zip(params, found) if parts is None]
         raise ValueError("params of a stack are named <cell key>_l<layer>[_reverse] (Wxh_l0, "
                          f"Wxh_l0_reverse, ...); got keys {list(params)}" + (f", {odd} among them" if odd else ""))
-    layers = 1 + max(int(m.group(2)) for m in found)
-    directions = 2 if any(m.group(3) for m in found) else 1
+    layers = 1 + max(layer for layer, _ in found)
+    directions = 2 if any(reverse for _, reverse in found) else 1
     return layers, directions
+
+
+@functools.lru_cache(maxsize=1024)           # a model has few keys, read at every call
+def _key_parts(key):
+    """``(layer, reverse)`` of a key ``<cell key>_l<layer>[_reverse]``, or None."""
+    match = _KEY.match(key)
+    return None if match is None else (int(match.group(2)), match.group(3) is not None)
 
 
 def layer_params(params, layer, direction, keys):
@@ -66,35 +75,41 @@ def layer_params(params, layer, direction, keys):
 
 def cell_spec(cell):
     """The contract module of a cell (``modelspec.<cell>``)."""
-    return table.get(check_option("cell", cell, CELLS)).spec_module()
+    return _CELL_SPECS[check_option("cell", cell, CELLS)]
 
 
 def shapes(params, cell):
     """Expected ``{key: shape}`` for a stack of ``cell``, read from each layer's ``Wxh``."""
+    return layout(params, cell)[0]
+
+
+def layout(params, cell):
+    """``(shapes(params, cell), *structure(params))``, the keys read once."""
     spec = cell_spec(cell)
     layers, directions = structure(params)
     out, hidden = {}, None
     for layer in range(layers):
         for direction in range(directions):
             end = suffix(layer, direction)
-            if f"Wxh{end}" not in params or np.ndim(params[f"Wxh{end}"]) != 2:
-                raise ValueError(f"params['Wxh{end}'] must be a 2-D (n_in, gates * H) array; "
+            key = "Wxh" + end
+            if key not in params or np.ndim(params[key]) != 2:
+                raise ValueError(f"params['{key}'] must be a 2-D (n_in, gates * H) array; "
                                  f"params have keys {list(params)}")
             try:
-                own = spec.shapes({"Wxh": params[f"Wxh{end}"]})
+                own = spec.shapes({"Wxh": params[key]})
             except ValueError as exc:           # the cell names its own key: name the stack's
-                raise ValueError(str(exc).replace("params['Wxh']", f"params['Wxh{end}']")) from None
+                raise ValueError(str(exc).replace("params['Wxh']", f"params['{key}']")) from None
             hidden = hidden or own[spec.KEYS[1]][0]
             if own[spec.KEYS[1]][0] != hidden:
-                raise ValueError(f"every layer of a stack has the same H; params['Wxh{end}'] of shape "
-                                 f"{shape_text(np.shape(params[f'Wxh{end}']))} says H = "
+                raise ValueError(f"every layer of a stack has the same H; params['{key}'] of shape "
+                                 f"{shape_text(np.shape(params[key]))} says H = "
                                  f"{own[spec.KEYS[1]][0]}, layer 0 H = {hidden}")
             if layer > 0 and own["Wxh"][0] != directions * hidden:
-                raise ValueError(f"params['Wxh{end}'] must have {directions * hidden} rows (it reads "
+                raise ValueError(f"params['{key}'] must have {directions * hidden} rows (it reads "
                                  f"the layer below, {directions} x H = {hidden}); got shape "
-                                 f"{shape_text(np.shape(params[f'Wxh{end}']))}")
+                                 f"{shape_text(np.shape(params[key]))}")
             out.update({k + end: shape for k, shape in own.items()})
-    return out
+    return out, layers, directions
 
 
 def check_activation(cell, activation, nonlinearity=None):
@@ -132,9 +147,8 @@ def forward_inputs(params, x, *, cell, h0=None, c0=None, activation="tanh", nonl
     """Validate a forward call; return ``(x, initial, activation, (layers, directions, hidden))``:
     x as an array of the parameters' dtype, initial ``{state name: (L * D, batch, H) or None}``."""
     activation = check_activation(check_option("cell", cell, CELLS), activation, nonlinearity)
-    expected = shapes(params, cell)
+    expected, layers, directions = layout(params, cell)
     dtype = check_params(params, expected)
-    layers, directions = structure(params)
     x = real_array("x", x, ndim=3, dtype=dtype)
     recurrent.check_x(x, {"Wxh": expected["Wxh_l0"]})
     hidden = expected["Whh_l0"][0]
