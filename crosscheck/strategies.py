@@ -1,9 +1,9 @@
 """Hypothesis strategies that draw valid cases by construction (no ``assume``).
 
 Values are bounded and finite, never NaN or subnormal (autograd's derivative rules go
-wrong at subnormals), and every element of an array is drawn on its own
-(``fill=nothing()``), so that matrices are not mostly one repeated value: a missing
-transpose needs a non-symmetric matrix to show.
+wrong at subnormals), and every element of an array is drawn on its own (its own random
+32-bit word, :func:`banded_arrays`), so that matrices are not mostly one repeated value: a
+missing transpose needs a non-symmetric matrix to show.
 
 Every strategy takes ``supports``: None (draw everything) or a dict normalized by
 :func:`crosscheck.supports.validate` (the options, sizes and input kinds a checked function
@@ -12,11 +12,13 @@ allowed values, integer ranges), never by filtering. The sizes a strategy draws,
 the sizes ``supports`` may narrow, are its ``sizes`` attribute: ``{name: (min, max)}``;
 its ``flags`` attribute names the yes/no keys it honours (``one_hot``).
 """
+import functools
 import itertools
+import numbers
+from typing import NamedTuple
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 import modelspec
 from modelspec import table
@@ -67,32 +69,98 @@ def floats(bound, dtype=np.float64):
                      allow_subnormal=False, width=np.dtype(dtype).itemsize * 8)
 
 
+# How array elements are drawn. One Hypothesis choice per element (``arrays(...,
+# elements=st.floats(...))``) cost most of a run's time: the engine's bookkeeping of each
+# choice dwarfs the gradient check of a small case. Instead every element is one random
+# 32-bit word, and the words come in chunks of CHUNK_WORDS, each chunk one ``st.binary``
+# choice of fixed length. Fixed-length chunks keep Hypothesis's shrinking as it was: a
+# smaller shape draws fewer chunks and the ones it keeps are the same choices (a
+# bytes choice of another length would not fit the recorded one and be replaced by zeros);
+# a chunk shrinks towards zero bytes, i.e. elements towards 0 (and integers towards their
+# lowest value), element by element.
+CHUNK_WORDS = 8
+_CHUNK_BYTES = 4 * CHUNK_WORDS
+_FRACTION_BITS = 23
+
+
+class Band(NamedTuple):
+    """Where an element may lie: ``[low, high]``, or with either sign when ``signed``
+    (``Band(0, b, True)`` is [-b, b]; ``Band(0, 0, False)`` exactly 0)."""
+    low: float
+    high: float
+    signed: bool = True
+
+
+def _words(draw, count):
+    """``count`` independent uint32 words (as int64), drawn as fixed-length chunks (see above)."""
+    chunks = [draw(_CHUNK) for _ in range(-(-count // CHUNK_WORDS))]
+    return np.frombuffer(b"".join(chunks), dtype=">u4")[:count].astype(np.int64)
+
+
+_CHUNK = st.binary(min_size=_CHUNK_BYTES, max_size=_CHUNK_BYTES)
+
+
+def _shape(shape):
+    return (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(n) for n in shape)
+
+
+def banded_arrays(shape, bands, dtype=np.float64):
+    """Arrays of ``shape`` whose every element is drawn on its own from one of ``bands``
+    (:class:`Band`, each equally likely: the word's top byte picks it, so shrinking goes
+    to the first), uniform in it (23 bits; 0 at the word 0), with a random sign where the
+    band is signed. Never subnormal: a nonzero magnitude is at least ``high / 2**23``."""
+    return _banded_arrays(_shape(shape), tuple(bands), np.dtype(dtype))
+
+
+# One strategy object per distinct (shape, bands, dtype), as for integer_arrays: Hypothesis
+# validates and labels every new strategy object it draws from, which cost more than the
+# drawing itself when a case made a new one for each of its arrays.
+@functools.lru_cache(maxsize=None)
+@st.composite
+def _banded_arrays(draw, shape, bands, dtype):
+    words = _words(draw, int(np.prod(shape)))
+    low, high = (np.array(column, dtype=np.float64) for column in list(zip(*bands))[:2])
+    signed = np.array([band.signed for band in bands])
+    band = ((words >> 24) * len(bands)) >> 8
+    fraction = ((words >> 1) & (2 ** _FRACTION_BITS - 1)) / (2 ** _FRACTION_BITS - 1)
+    value = low[band] + fraction * (high[band] - low[band])
+    value = np.where((words & 1).astype(bool) & signed[band], -value, value)
+    return value.astype(dtype).reshape(shape)
+
+
+def integer_arrays(shape, low, high):
+    """int64 arrays of ``shape``, every element drawn on its own from ``low .. high``
+    (shrinking towards ``low``)."""
+    return _integer_arrays(_shape(shape), int(low), int(high))
+
+
+@functools.lru_cache(maxsize=None)
+@st.composite
+def _integer_arrays(draw, shape, low, high):
+    return (low + _words(draw, int(np.prod(shape))) % (high - low + 1)).reshape(shape)
+
+
 def float_arrays(shape, bound, dtype=np.float64):
-    """Arrays of ``shape`` whose every element is drawn from :func:`floats`."""
-    return arrays(dtype, shape, elements=floats(bound, dtype), fill=st.nothing())
+    """Arrays of ``shape`` whose every element is drawn on its own, uniform in
+    [-bound, bound] (:func:`banded_arrays`)."""
+    return banded_arrays(shape, [Band(0.0, bound)], dtype)
 
 
 def magnitude_arrays(shape, bound, magnitudes, dtype=np.float64):
     """Arrays of ``shape`` whose every element is drawn on its own: from [-bound, bound],
     or, with either sign, from [m * bound / 2, m * bound] for one m of ``magnitudes``
     (each choice equally likely)."""
-    width = np.dtype(dtype).itemsize * 8
-    large = [st.floats(m * bound / 2, m * bound, allow_subnormal=False, width=width)
-             for m in magnitudes]
-    large = [band | band.map(lambda v: -v) for band in large]
-    return arrays(dtype, shape, elements=st.one_of([floats(bound, dtype)] + large), fill=st.nothing())
+    return banded_arrays(shape, [Band(0.0, bound)] + [Band(m * bound / 2, m * bound) for m in magnitudes],
+                         dtype)
 
 
 def targets(loss, out_shape, dtype=np.float64):
     """Targets that fit ``loss`` for network output of ``out_shape`` (see modelspec.check_target);
     MSE targets from :func:`magnitude_arrays` at :data:`TARGET_MAGNITUDES`."""
     if loss == "cross_entropy":
-        return arrays(np.int64, out_shape[:-1], elements=st.integers(0, out_shape[-1] - 1),
-                      fill=st.nothing())
+        return integer_arrays(out_shape[:-1], 0, out_shape[-1] - 1)
     if loss == "bce":
-        return arrays(dtype, out_shape, elements=st.floats(0, 1, allow_subnormal=False,
-                                                           width=np.dtype(dtype).itemsize * 8),
-                      fill=st.nothing())
+        return banded_arrays(out_shape, [Band(0.0, 1.0, signed=False)], dtype)
     return magnitude_arrays(out_shape, INPUT_BOUND, TARGET_MAGNITUDES, dtype)
 
 
@@ -193,12 +261,9 @@ ACTIVATION_SIZES = dict(axes=(1, 4), batch=(1, 4))
 SATURATED = (20.0, 40.0)
 
 
-def activation_inputs(dtype=np.float64):
-    """One element of an activation's input: ordinary (in [-2, 2]), exactly 0 (ReLU's
-    kink) or saturated (:data:`SATURATED`, either sign), each a third of the time."""
-    width = np.dtype(dtype).itemsize * 8
-    band = st.floats(*SATURATED, allow_subnormal=False, width=width)
-    return st.one_of(floats(INPUT_BOUND, dtype), st.just(0.0), band | band.map(lambda v: -v))
+# An activation's input element: ordinary (in [-2, 2]), exactly 0 (ReLU's kink) or
+# saturated (:data:`SATURATED`, either sign), each a third of the time.
+ACTIVATION_BANDS = (Band(0.0, INPUT_BOUND), Band(0.0, 0.0, signed=False), Band(*SATURATED))
 
 
 @_declares(ACTIVATION_SIZES)
@@ -206,13 +271,13 @@ def activation_inputs(dtype=np.float64):
 def activation_cases(draw, dtype=np.float64, supports=None):
     """Activation layer cases: relu, tanh or sigmoid; no parameters; x of 1 to 4 axes
     (``axes``), the first the batch (1-4), the others 1-3, every element drawn by
-    :func:`activation_inputs` (ordinary, exactly 0, saturated); an upstream gradient dout
+    :data:`ACTIVATION_BANDS` (ordinary, exactly 0, saturated); an upstream gradient dout
     of x's shape at a drawn :func:`dout_scales`."""
     activation = draw(_choice(supports, "activation", modelspec.activation.ACTIVATIONS))
     axes = draw(_size(supports, "axes", ACTIVATION_SIZES))
     shape = (draw(_size(supports, "batch", ACTIVATION_SIZES)),)
     shape += tuple(draw(st.lists(st.integers(1, 3), min_size=axes - 1, max_size=axes - 1)))
-    x = draw(arrays(dtype, shape, elements=activation_inputs(dtype), fill=st.nothing()))
+    x = draw(banded_arrays(shape, ACTIVATION_BANDS, dtype))
     dout = draw(float_arrays(shape, INPUT_BOUND * draw(dout_scales()), dtype))
     return Case({}, (x, dout), dict(activation=activation))
 
@@ -257,8 +322,7 @@ def _sequence(draw, shape, dtype):
     """x ``(batch, time, n_in)``: one-hot tokens when ``shape["one_hot"]``, else real."""
     batch, steps, n_in = (shape[k] for k in ("batch", "time", "n_in"))
     if shape["one_hot"]:
-        tokens = draw(arrays(np.int64, (batch, steps), elements=st.integers(0, n_in - 1),
-                             fill=st.nothing()))
+        tokens = draw(integer_arrays((batch, steps), 0, n_in - 1))
         return np.eye(n_in, dtype=dtype)[tokens]
     return draw(float_arrays((batch, steps, n_in), INPUT_BOUND, dtype))
 
@@ -312,9 +376,15 @@ def _cell_arrays(draw, cell, n_in, hidden, dtype):
     non-square, Whh almost never symmetric, so a missing transpose shows). The recurrent
     weights lie within 1/sqrt(H): that keeps a ReLU recurrence from growing faster than
     about sqrt(H) per step, so ten steps stay far from overflow in float32."""
-    shapes = {k: v.shape for k, v in table.get(cell).manual_module().init_params(n_in, hidden, rng=0).items()}
+    shapes = _cell_shapes(cell, n_in, hidden)
     return {k: draw(float_arrays(shape, WEIGHT_BOUND / (np.sqrt(hidden) if k.startswith("Whh") else 1), dtype))
             for k, shape in shapes.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _cell_shapes(cell, n_in, hidden):
+    """``{key: shape}`` of one layer of ``cell`` (an ``init_params`` makes arrays: once)."""
+    return {k: v.shape for k, v in table.get(cell).manual_module().init_params(n_in, hidden, rng=0).items()}
 
 
 recurrent_cases = cell_cases(table.RECURRENT.name, RECURRENT_SIZES)
@@ -376,8 +446,7 @@ def embedding_cases(draw, dtype=np.float64, supports=None):
     batch, steps = draw(_size(supports, "batch", EMBEDDING_SIZES)), draw(_size(supports, "time", EMBEDDING_SIZES))
     used = draw(st.just(1) | st.integers(1, vocab))
     first = draw(st.integers(0, vocab - used))
-    ids = draw(arrays(np.int64, (batch, steps), elements=st.integers(first, first + used - 1),
-                      fill=st.nothing()))
+    ids = draw(integer_arrays((batch, steps), first, first + used - 1))
     params = {"W": draw(float_arrays((vocab, dim), WEIGHT_BOUND, dtype))}
     dout = draw(float_arrays((batch, steps, dim), INPUT_BOUND * draw(dout_scales()), dtype))
     return Case(params, (ids, dout), {})
@@ -468,8 +537,7 @@ def seqnet_cases(draw, dtype=np.float64, supports=None):
                                          OUTPUT_WEIGHT_MAGNITUDES, dtype))
     params["by"] = draw(magnitude_arrays((n_out,), WEIGHT_BOUND, OUTPUT_BIAS_MAGNITUDES, dtype))
     if embedded:
-        x = draw(arrays(np.int64, (batch, steps), elements=st.integers(0, shape["vocab"] - 1),
-                        fill=st.nothing()))
+        x = draw(integer_arrays((batch, steps), 0, shape["vocab"] - 1))
     else:
         x = draw(float_arrays((batch, steps, n_in), INPUT_BOUND, dtype))
     for name in modelspec.stack.CELL_STATES[cell]:
