@@ -182,6 +182,7 @@ def describe(torch=None, jax=None):
         "numpy": np.__version__,
         "blas": blas_description(),
         "autograd": _version("autograd") or "unknown",
+        "numba": _version("numba") or "not installed (no compiled contender)",
         "torch": "not installed" if torch is None else
                  f"{torch.__version__}, {torch.get_num_threads()} thread(s)",
         "jax": "not installed or left out (--no-jax)" if jax is None else

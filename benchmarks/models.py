@@ -5,7 +5,8 @@ options with its data, drawn from a fixed seed. A contender computes the loss an
 gradient of every parameter for it:
 
 - ``ours``: the model's ``manual.<model>.loss_and_grads`` (float64 and, with every array
-  cast, float32);
+  cast, float32), and each other installed implementation of it in the table (the RNN's
+  compiled loops, ``rnn_numba``: "ours numba");
 - ``autograd``: ``autograd.value_and_grad`` of the model's ``auto.<model>.loss``;
 - the other libraries (:data:`LIBRARIES`), each optional, imported only when asked for
   and installed, float64 and float32:
@@ -276,13 +277,22 @@ def states_and_gradients(problem, dtype=np.float64):
 
 # --------------------------------------------------------------------------- contenders
 
-def ours(problem, dtype=np.float64):
+def ours(problem, dtype=np.float64, entry=None):
+    """Our ``loss_and_grads`` of the problem's network, or of ``entry``, another
+    implementation of it (a compiled one, named by its package: "ours numba f64")."""
     params, x, y = problem.cast(dtype)
-    fn = problem.network.manual_module().loss_and_grads
+    fn = (entry or problem.network).manual_module().loss_and_grads
+    name = "ours" if entry is None else f"ours {entry.requires}"
 
     def call():
         return fn(params, x, y, **problem.options)
-    return Contender(f"ours {_short(dtype)}", dtype, "numpy", call, call)
+    call()                                          # a compiled path compiles at its first call
+    return Contender(f"{name} {_short(dtype)}", dtype, "numpy", call, call)
+
+
+def implementations(problem):
+    """The installed table entries that implement the problem's network another way."""
+    return [e for e in table.ENTRIES if e.implements == problem.network.name]
 
 
 def ours_full_bptt(problem, dtype=np.float64):
@@ -647,6 +657,7 @@ def contenders(problem, libraries=None):
     for dtype in (np.float64, np.float32):
         if dtype == np.float32:
             out.append(ours(problem, np.float32))
+        out += [ours(problem, dtype, entry) for entry in implementations(problem)]
         for name, module in libraries.items():
             contender = external(problem, name, module, dtype)
             if contender is not None:

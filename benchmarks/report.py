@@ -1,19 +1,23 @@
 """The Markdown report of one benchmark run."""
 import numpy as np
 
-from benchmarks import memory, models
+from benchmarks import memory, models, profile_check
 
 OURS, OURS32 = "ours f64", "ours f32"
 OURS_FULL, OURS32_FULL = "ours f64 full", "ours f32 full"   # full BPTT in a truncated problem's rounds
 AUTOGRAD, TORCH, TORCH32 = "autograd f64", "torch f64", "torch f32"
 JAX, JAX32 = "jax f64", "jax f32"
+NUMBA, NUMBA32 = "ours numba f64", "ours numba f32"        # the compiled loops (extra [numba])
 GEMM, GEMM32 = "GEMM f64", "GEMM f32"
-TIME_COLUMNS = (OURS, AUTOGRAD, TORCH, JAX, OURS32, TORCH32, JAX32)
-OTHERS = (AUTOGRAD, TORCH, JAX, OURS32, TORCH32, JAX32)      # every contender checked against ours
+TIME_COLUMNS = (OURS, NUMBA, AUTOGRAD, TORCH, JAX, OURS32, NUMBA32, TORCH32, JAX32)
+OTHERS = (NUMBA, AUTOGRAD, TORCH, JAX, OURS32, NUMBA32, TORCH32, JAX32)   # checked against ours
 # the ratio table's columns: (header, slower, faster)
 RATIOS = (("autograd / ours", AUTOGRAD, OURS), ("torch f64 / ours", TORCH, OURS),
           ("jax f64 / ours", JAX, OURS), ("torch f32 / ours f64", TORCH32, OURS),
-          ("torch f32 / ours f32", TORCH32, OURS32), ("jax f32 / ours f32", JAX32, OURS32))
+          ("torch f32 / ours f32", TORCH32, OURS32), ("jax f32 / ours f32", JAX32, OURS32),
+          ("ours / numba", OURS, NUMBA), ("torch f64 / numba", TORCH, NUMBA),
+          ("jax f64 / numba", JAX, NUMBA), ("torch f32 / numba f32", TORCH32, NUMBA32),
+          ("jax f32 / numba f32", JAX32, NUMBA32))
 
 
 def ms(seconds):
@@ -159,8 +163,7 @@ def megabytes(value):
 
 def _memory_table(cases):
     measured = [c for c in cases if c.memory]
-    names = [n for n in (OURS, AUTOGRAD, TORCH, JAX, OURS32, TORCH32, JAX32)
-             if any(n in c.memory for c in measured)]
+    names = [n for n in TIME_COLUMNS if any(n in c.memory for c in measured)]
     rows = []
     for c in measured:
         bound = models.states_and_gradients(c.problem)
@@ -180,7 +183,7 @@ def _memory_section(cases):
            "contender, after its timing, by:", ""]
     names = {n for c in cases for n in c.memory}
     out += [f"- {who}: {memory.METHODS[pool]}" for who, pool, among in
-            (("ours and autograd", "numpy", (OURS, AUTOGRAD, OURS32)), ("torch", "torch", (TORCH, TORCH32)),
+            (("ours and autograd", "numpy", (OURS, NUMBA, AUTOGRAD, OURS32, NUMBA32)), ("torch", "torch", (TORCH, TORCH32)),
              ("JAX", "jax", (JAX, JAX32))) if names & set(among)]
     out += ["", "The methods differ: tracemalloc and the torch profiler count what was allocated in "
             "the run (torch's only its tensors), JAX's figure is XLA's plan for the compiled call.", "",
@@ -235,6 +238,7 @@ def markdown(cases, rates, commands, info, settings, quick=False):
         ["NumPy", info["numpy"]],
         ["BLAS", info["blas"]],
         ["autograd", info["autograd"]],
+        ["numba", info["numba"]],
         ["PyTorch", info["torch"]],
         ["JAX", info.get("jax", "not installed")],
         ["threads", f"{info['threads']} (NumPy's BLAS and torch.set_num_threads)"],
@@ -270,7 +274,11 @@ def markdown(cases, rates, commands, info, settings, quick=False):
             "BPTT; torch's is its usual idiom (the first T-k steps under `no_grad`, the last k "
             "from that state), for many-to-one the same gradient as ours. torch: `nn.RNN` + "
             "`nn.Linear` with our weights (`weight_ih = Wxh.T`, `weight_hh = Whh.T`, "
-            "`bias_ih = bh`, `bias_hh = 0`, `head.weight = Wy.T`).", "",
+            "`bias_ih = bh`, `bias_hh = 0`, `head.weight = Wy.T`). \"ours numba\" (where numba "
+            "is installed): `compiled.rnn`, the table's `rnn_numba`, the same RNN and code with the "
+            "recurrent layer's time loops compiled (up to 32 hidden units a whole loop is one "
+            "kernel; above, BLAS's step GEMM and one compiled elementwise pass), compiled by a "
+            "first call before anything is checked or timed.", "",
             *(["JAX: `jax.jit(jax.value_and_grad(loss))` of a pure function of our parameter dict, "
             "each layer's recurrence a `jax.lax.scan` over its input projection, compiled by a "
             "first call before anything is checked or timed; every call waits for its results "
@@ -319,6 +327,16 @@ def markdown(cases, rates, commands, info, settings, quick=False):
                         "examples / s", "all agree"],
                        [[r.model, r.examples, r.numeric_examples, f"{r.seconds:.2f}",
                          f"{r.examples / r.seconds:.0f}", "yes" if r.ok else "**no**"] for r in rates]), ""]
+        profiled = [r for r in rates if r.profile]
+        if profiled:
+            out += ["Where the time goes: the same `verify` once more under cProfile, its time "
+                    "split by `benchmarks/profile_check.py` (each category the cumulative time of "
+                    "its functions; cProfile slows pure-Python code such as Hypothesis's drawing "
+                    "more than NumPy code, so these are shares of the profiled run).", "",
+                    _table(["model", "profiled run (s)"] + list(profile_check.ORDER),
+                           [[r.model, f"{r.profiled_seconds:.2f}"]
+                            + [f"{100 * r.profile[c] / r.profiled_seconds:.0f}%" for c in profile_check.ORDER]
+                            for r in profiled]), ""]
     if commands:
         out += ["## Test suite and `crosscheck run`", "",
                 _table(["command", "wall time (s)", "exit status", "last line"],

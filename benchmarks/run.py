@@ -11,7 +11,7 @@ from typing import Dict, Optional
 import numpy as np
 
 import crosscheck
-from benchmarks import machine, memory, models, report, timing
+from benchmarks import machine, memory, models, profile_check, report, timing
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -149,16 +149,21 @@ class Throughput:
     seconds: float
     ok: bool
     numeric_examples: int
+    profile: dict = field(default_factory=dict)   # {category: seconds} (profile_check.ORDER)
+    profiled_seconds: float = 0.0
 
 
 def throughput(names, examples):
     """Examples per second of ``crosscheck.verify`` at each model's default strategy
-    (the ``ci`` profile's settings, seed 0, ``examples`` examples)."""
+    (the ``ci`` profile's settings, seed 0, ``examples`` examples), then where the time of
+    the same run goes (:mod:`benchmarks.profile_check`, a second run under cProfile)."""
     out = []
     for name in names:
         crosscheck.verify(name, max_examples=2, seed=0, profile="ci")   # autograd warm-up
         result = crosscheck.verify(name, max_examples=examples, seed=0, profile="ci")
-        out.append(Throughput(name, result.examples, result.seconds, result.ok, result.numeric_examples))
+        seconds, total = profile_check.profile(name, examples)
+        out.append(Throughput(name, result.examples, result.seconds, result.ok, result.numeric_examples,
+                              seconds, total))
         log(f"  verify({name!r}): {result.examples} examples in {result.seconds:.2f} s, ok={result.ok}")
     return out
 

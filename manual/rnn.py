@@ -68,8 +68,10 @@ def forward(params, x, *, h0=None, output="last", activation="tanh", nonlinearit
     return _forward(params, x, h0, output, activation)
 
 
-def _forward(params, x, h0, output, activation):
-    states, state_cache = recurrent._forward(params, x, h0, activation)   # (batch, T, H)
+def _forward(params, x, h0, output, activation, loops=None):
+    """:func:`forward` on checked inputs; ``loops``: the recurrent layer's time loops
+    (``manual.layers.recurrent.Loops``), None for its NumPy ones."""
+    states, state_cache = recurrent._forward(params, x, h0, activation, loops)   # (batch, T, H)
     if output == "last":
         logits, head_cache = linear._forward(_head(params), states[:, -1])
     else:
@@ -88,28 +90,34 @@ def backward(params, cache, dlogits, *, truncate=None):
     term (h_0 included: with k = t, that term gives h0 no gradient).
     Returns: grads (keyed like params), dx ``(batch, time, n_in)``, dh0 ``(batch, H)``.
     """
+    return _backward(params, cache, _backward_inputs(params, cache, dlogits, truncate), truncate,
+                     input_grads=True)
+
+
+def _backward_inputs(params, cache, dlogits, truncate):
+    """Check a :func:`backward` call; return dlogits as an array of the cache's dtype."""
     checks.check_cache(cache, RNNCache, "manual.rnn.forward")
     recurrent_spec.check_truncate(truncate)
     steps, batch, _ = cache.recurrent.x.shape
     n_out = params["Wy"].shape[1]
     expected = (batch, n_out) if cache.output == "last" else (batch, steps, n_out)
-    dlogits = linear_spec.check_dout(dlogits, expected, cache.recurrent.hs.dtype, name="dlogits")
-    return _backward(params, cache, dlogits, truncate, input_grads=True)
+    return linear_spec.check_dout(dlogits, expected, cache.recurrent.hs.dtype, name="dlogits")
 
 
-def _backward(params, cache, dlogits, truncate, input_grads):
-    """:func:`backward`; without ``input_grads`` dx and dh0 are not computed (None)."""
+def _backward(params, cache, dlogits, truncate, input_grads, loops=None):
+    """:func:`backward`; without ``input_grads`` dx and dh0 are not computed (None); loops
+    as in :func:`_forward`."""
     if cache.output == "last":
         # the head reads h_T only: its gradient arrives at the last state
         head_grads, dh_last = linear._backward(_head(params), cache.head, dlogits, True)
         grads, dx, dh0 = recurrent._backward(params, cache.recurrent, None, dh_last,
-                                             truncate, input_grads)
+                                             truncate, input_grads, loops)
     else:
         # time-major, as the head saw the states: dstates is (T, batch, H)
         head_grads, dstates = linear._backward(_head(params), cache.head,
                                                dlogits.transpose(1, 0, 2), True)
         grads, dx, dh0 = recurrent._backward(params, cache.recurrent, dstates, None,
-                                             truncate, input_grads)
+                                             truncate, input_grads, loops)
     grads["Wy"], grads["by"] = head_grads["W"], head_grads["b"]
     return grads, dx, dh0
 
@@ -126,12 +134,20 @@ def loss_and_grads(params, x, y, *, loss, output="last", truncate=None, reductio
     Returns: (loss, grads) with grads keyed like params; with ``return_input_grads=True``
     also ``{"x": dx}`` (plus ``"h0": dh0`` when h0 is given) as a third item.
     """
+    return _loss_and_grads(params, x, y, loss, output, truncate, reduction, h0, activation,
+                           return_input_grads, nonlinearity, None)
+
+
+def _loss_and_grads(params, x, y, loss, output, truncate, reduction, h0, activation,
+                    return_input_grads, nonlinearity, loops):
+    """:func:`loss_and_grads` with the recurrent layer's time loops ``loops`` (None for the
+    NumPy ones)."""
     x, y, h0, activation = spec.inputs(params, x, y, loss=loss, output=output, truncate=truncate,
                                        reduction=reduction, h0=h0, activation=activation,
                                        nonlinearity=nonlinearity)
-    logits, cache = _forward(params, x, h0, output, activation)
+    logits, cache = _forward(params, x, h0, output, activation, loops)
     value, dlogits = _loss_and_grad_of_model(loss, logits, y, reduction)
-    grads, dx, dh0 = _backward(params, cache, dlogits, truncate, return_input_grads)
+    grads, dx, dh0 = _backward(params, cache, dlogits, truncate, return_input_grads, loops)
     if not return_input_grads:
         return value, grads
     return value, grads, ({"x": dx} if h0 is None else {"x": dx, "h0": dh0})

@@ -29,7 +29,8 @@ def _layer(entry):
     return f"manual/layers/{entry.name}.py"
 
 
-_models = table.names("model")
+# the models of manual/ (not another implementation of one, such as the compiled RNN)
+_models = [e.name for e in table.ENTRIES if e.kind == "model" and e.implements is None]
 _through_models = [table.RNN.name, table.SEQNET.name]          # the models built on a recurrent layer
 _stack, _seqnet = table.STACK.name, table.SEQNET.name
 

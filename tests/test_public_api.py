@@ -56,6 +56,8 @@ _CACHE = "a NamedTuple that forward returns; backward checks that it gets one (t
 _BUILDING_BLOCK = ("an autograd building block of the twins: called on traced values after the public "
                    "function has validated them (auto.layers.recurrence's docstring)")
 EXEMPT = {
+    "manual.layers.recurrent.Loops": "a NamedTuple of the layer's time loops (NUMPY_LOOPS, compiled.recurrent.LOOPS) "
+                                     "that only this project's code passes; the loops run after the layer's checks",
     **{f"{module}.{cache}": _CACHE for module, cache in (
         ("manual.layers.activation", "ActivationCache"),
         ("manual.layers.embedding", "EmbeddingCache"), ("manual.layers.gru", "GRUCache"),

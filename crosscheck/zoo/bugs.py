@@ -229,9 +229,14 @@ BUGS = [
 
 
 def _layer_bugs():
-    # the recurrent cells' and the embedding's bugs, each in its own module (they import Bug)
+    # the recurrent cells' and the embedding's bugs, each in its own module (they import Bug),
+    # and the compiled loops' when their optional package is installed
     from crosscheck.zoo import embedding_bugs, gru_bugs, lstm_bugs, stack_bugs
-    return [bug for module in (lstm_bugs, gru_bugs, embedding_bugs, stack_bugs) for bug in module.BUGS]
+    modules = [lstm_bugs, gru_bugs, embedding_bugs, stack_bugs]
+    if table.RNN_NUMBA in table.ENTRIES:
+        from crosscheck.zoo import compiled_bugs
+        modules.append(compiled_bugs)
+    return [bug for module in modules for bug in module.BUGS]
 
 
 BUGS += _layer_bugs()

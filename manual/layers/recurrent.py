@@ -71,11 +71,12 @@ def forward(params, x, *, h0=None, activation="tanh", nonlinearity=None):
     return _forward(params, x, h0, activation)
 
 
-def _forward(params, x, h0, activation):
+def _forward(params, x, h0, activation, loops=None):
+    """:func:`forward` on checked inputs; ``loops``: the time loops (:class:`Loops`), None
+    for this module's NumPy ones."""
     Wxh, Whh = params["Wxh"], params["Whh"]
     batch, steps, n_in = x.shape
     hidden = Whh.shape[0]
-    act = ACTIVATIONS[activation]
     # x time-major (T, batch, n_in): one GEMM projects every step, and dWxh is one GEMM later
     # a copy (ascontiguousarray would return a view of the caller's x when batch or time is 1)
     xs = np.array(x.transpose(1, 0, 2), order="C")
@@ -84,14 +85,20 @@ def _forward(params, x, h0, activation):
     hs = np.empty((steps + 1, batch, hidden), dtype=Wxh.dtype)
     hs[0] = 0 if h0 is None else h0
     np.matmul(xs.reshape(steps * batch, n_in), Wxh, out=hs[1:].reshape(steps * batch, hidden))
-    bh = params["bh"]
-    recurrent = np.empty((batch, hidden), dtype=hs.dtype)   # h_{t-1} @ Whh + bh, every step
-    for t in range(1, steps + 1):
+    (loops or NUMPY_LOOPS).forward_steps(hs, Whh, params["bh"], activation)
+    return hs[1:].transpose(1, 0, 2), RecurrentCache(xs, hs, activation)
+
+
+def _forward_steps(hs, Whh, bh, activation):
+    """Steps t = 1 .. T in place: on entry ``hs[t]`` holds ``x_t @ Wxh`` (and ``hs[0]`` the
+    initial state), on return ``h_t``. hs ``(T + 1, batch, H)``."""
+    act = ACTIVATIONS[activation]
+    recurrent = np.empty(hs.shape[1:], dtype=hs.dtype)   # h_{t-1} @ Whh + bh, every step
+    for t in range(1, hs.shape[0]):
         np.matmul(hs[t - 1], Whh, out=recurrent)
         recurrent += bh                          # bh added here, in cache: no pass over all of hs
         hs[t] += recurrent                       # z_t = x_t @ Wxh + h_{t-1} @ Whh + bh
         act(hs[t], out=hs[t])                    # h_t = act(z_t)
-    return hs[1:].transpose(1, 0, 2), RecurrentCache(xs, hs, activation)
 
 
 def backward(params, cache, dout, *, dh_last=None, truncate=None, input_grads=True):
@@ -128,20 +135,23 @@ def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads):
     return grads, dx, (None if dh0 is None else {"h": dh0})
 
 
-def _backward(params, cache, dout_tm, dh_last, truncate, input_grads):
+def _backward(params, cache, dout_tm, dh_last, truncate, input_grads, loops=None):
     """:func:`backward` with ``dout_tm`` time-major ``(T, batch, H)`` (or None), checked by
-    the caller; what is not asked for is not computed: dx and dh0 unless ``input_grads``."""
+    the caller; what is not asked for is not computed: dx and dh0 unless ``input_grads``.
+    ``loops``: the time loops (:class:`Loops`), None for this module's NumPy ones."""
     xs, hs = cache.x, cache.hs
     steps, batch, n_in = xs.shape
     hidden = hs.shape[2]
-    dact = DERIVATIVES[cache.activation]
+    loops = loops or NUMPY_LOOPS
+    activation = cache.activation
     WhhT = np.ascontiguousarray(params["Whh"].T)   # contiguous: the step GEMM runs faster
     if dout_tm is None:
         # a gradient at h_T only (a many-to-one head): one gradient carried back, through
         # h_T ... h_{T-k+1} (a window longer than the sequence is full BPTT)
         first = 0 if truncate is None else max(0, steps - truncate)
         window_ends_at_h0 = truncate is not None and truncate <= steps
-        dz, dh0 = _bptt(WhhT, hs, dh_last[None], dact, first, input_grads and not window_ends_at_h0)
+        dz, dh0 = loops.bptt(WhhT, hs, dh_last[None], activation, first,
+                              input_grads and not window_ends_at_h0)
         if input_grads and window_ends_at_h0:
             dh0 = np.zeros_like(hs[0])           # h_{T-k} (h_0 at most) is held constant
     else:
@@ -150,9 +160,9 @@ def _backward(params, cache, dout_tm, dh_last, truncate, input_grads):
             dout_tm[-1] += dh_last
         first = 0
         if truncate is not None and truncate <= steps:
-            dz, dh0 = _bptt_window(WhhT, hs, dout_tm, dact, truncate)
+            dz, dh0 = loops.bptt_window(WhhT, hs, dout_tm, activation, truncate)
         else:
-            dz, dh0 = _bptt(WhhT, hs, dout_tm, dact, 0, input_grads)
+            dz, dh0 = loops.bptt(WhhT, hs, dout_tm, activation, 0, input_grads)
     # weight gradients: one GEMM each over the steps that received a gradient,
     # dWxh = sum_t x_t.T @ dz_t and dWhh = sum_t h_{t-1}.T @ dz_t
     used = steps - first
@@ -170,7 +180,7 @@ def _backward(params, cache, dout_tm, dh_last, truncate, input_grads):
     return grads, dx, dh0
 
 
-def _bptt(WhhT, hs, dh_out, dact, first, carry_to_first=True):
+def _bptt(WhhT, hs, dh_out, activation, first, carry_to_first=True):
     """Carry one gradient from h_T back to h_{first+1}.
 
     WhhT: ``Whh.T``; hs: ``(T + 1, batch, H)``; dh_out: ``(T, batch, H)``, the upstream
@@ -178,28 +188,30 @@ def _bptt(WhhT, hs, dh_out, dact, first, carry_to_first=True):
     ``(T - first, batch, H)``, the gradient at the pre-activations of steps first+1 .. T,
     and the gradient at h_first (None, and its GEMM skipped, unless ``carry_to_first``).
     """
+    dact = DERIVATIVES[activation]
     steps = hs.shape[0] - 1
     every_step = dh_out.shape[0] == steps
     dz = np.empty((steps - first,) + hs.shape[1:], dtype=hs.dtype)
+    dact(hs[first + 1:], out=dz)                 # act'(z_t) from h_t, every step at once
     dh_next = dh_out[-1].copy()                  # dL/dh_t, starting at t = T
     for t in range(steps, first, -1):
         if every_step and t < steps:
             dh_next += dh_out[t - 1]             # plus the upstream gradient at h_t itself
         dz_t = dz[t - 1 - first]
-        dact(hs[t], out=dz_t)                    # act'(z_t) from h_t
         dz_t *= dh_next                          # backprop through the nonlinearity
         if t > first + 1 or carry_to_first:
             np.matmul(dz_t, WhhT, out=dh_next)   # carry to h_{t-1}: dz_t @ Whh.T
     return dz, (dh_next if carry_to_first else None)
 
 
-def _bptt_window(WhhT, hs, dh_out, dact, k):
+def _bptt_window(WhhT, hs, dh_out, activation, k):
     """Truncated BPTT with a gradient arriving at every step: the one at h_t reaches
     h_t ... h_{t-k+1}.
 
     Each of the (up to) k gradients whose window covers a step is carried separately, so
     that each can be dropped where its own window ends. Returns dz ``(T, batch, H)`` and dh0.
     """
+    dact = DERIVATIVES[activation]
     steps, batch, hidden = dh_out.shape
     dz = np.empty((steps, batch, hidden), dtype=hs.dtype)
     g = np.zeros((k, batch, hidden), dtype=hs.dtype)   # g[j]: gradient at h_t of term t + j
@@ -213,3 +225,17 @@ def _bptt_window(WhhT, hs, dh_out, dact, k):
         # carry every term to h_{t-1} except term t + k - 1, whose window ends at h_t
         np.matmul(gz[:-1].reshape(-1, hidden), WhhT, out=g[1:].reshape(-1, hidden))
     return dz, g[1:].sum(axis=0)                 # terms 1 .. k-1 reach h_0
+
+
+class Loops(NamedTuple):
+    """The layer's time loops, on the time-major buffers described in the module doc:
+    ``forward_steps(hs, Whh, bh, activation)`` (in place), ``bptt(WhhT, hs, dh_out,
+    activation, first, carry_to_first) -> (dz, dh_first)`` and ``bptt_window(WhhT, hs,
+    dh_out, activation, k) -> (dz, dh0)``. The NumPy ones are :data:`NUMPY_LOOPS`; the
+    optional compiled ones (``compiled.recurrent.LOOPS``) are checked as their own entry."""
+    forward_steps: object
+    bptt: object
+    bptt_window: object
+
+
+NUMPY_LOOPS = Loops(_forward_steps, _bptt, _bptt_window)

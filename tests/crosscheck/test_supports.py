@@ -7,6 +7,7 @@ from hypothesis import given, seed, settings
 
 import crosscheck
 from crosscheck import supports
+from modelspec import table
 
 # --- a declaration refused: (model, supports, error, what the message must say) ------------
 
@@ -131,6 +132,9 @@ RESTRICTIONS = {
                dict(cell=["lstm"], token_ids=False, truncate=[2], output=["all"], layers=1, c0=True, n_out=1,
                     reduction=["sum"])],
 }
+
+# another implementation of an entry (the compiled RNN) is drawn from that entry's strategy
+RESTRICTIONS.update({e.name: RESTRICTIONS[e.implements] for e in table.ENTRIES if e.implements})
 
 
 def _mlp_widths(params):

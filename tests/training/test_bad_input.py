@@ -10,6 +10,7 @@ import pytest
 import manual
 from manual import init
 from manual.layers import embedding, gru, lstm, recurrent, stack
+from modelspec import table
 from training import datasets, optim
 from training.estimators import (MLPClassifier, MLPRegressor, NotFittedError, RNNClassifier,
                                  loss_and_grads_fn, model_entry)
@@ -316,7 +317,7 @@ BAD_CALLS = [
 
     # ------------------------------------------------------------------ training.estimators
     BadCall("training.estimators.model_entry", lambda: model_entry("linear"), ValueError,
-            "model must be one of 'mlp', 'rnn', 'seqnet'; got 'linear'"),
+            f"model must be one of {', '.join(map(repr, table.names('model')))}; got 'linear'"),
     BadCall("training.estimators.model_entry", lambda: model_entry(None), ValueError,
             "model must be one of"),
     BadCall("training.estimators.loss_and_grads_fn", lambda: loss_and_grads_fn("mlp", "numeric"),

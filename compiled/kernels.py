@@ -1,0 +1,130 @@
+"""The vanilla recurrent layer's time loops, compiled by numba.
+
+The same loops as :mod:`manual.layers.recurrent` (``_forward_steps``, ``_bptt``,
+``_bptt_window``), on the same time-major buffers, with each step's GEMM written out
+(row-major ``i, k, j`` order, which LLVM vectorises over j) and the elementwise work of a step
+fused into it: at small hidden sizes a step is then a few microseconds instead of a few
+NumPy calls of a few microseconds each. For large hidden sizes, where BLAS's GEMM wins,
+:func:`activate` and :func:`backprop_activation` are a step's elementwise work in one pass.
+``relu`` selects the activation (tanh otherwise). Summation order differs from BLAS and the
+tanh from NumPy's by a few ulp, so results differ from the NumPy loops in the last bits.
+"""
+import numba
+import numpy as np
+
+from compiled.tanh import tanh
+
+_jit = numba.njit(cache=True, error_model="numpy", fastmath={"contract"})
+
+
+@_jit
+def forward_steps(hs, Whh, bh, relu):
+    """Steps t = 1 .. T in place: on entry ``hs[t]`` holds ``x_t @ Wxh`` (t >= 1) and
+    ``hs[0]`` the initial state; on return ``hs[t] = act(hs[t] + h_{t-1} @ Whh + bh)``.
+
+    hs ``(T + 1, batch, H)``, Whh ``(H, H)``, bh ``(H,)``, C-contiguous.
+    """
+    steps, batch, hidden = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+    for t in range(1, steps + 1):
+        for i in range(batch):
+            z, h_prev = hs[t, i], hs[t - 1, i]
+            for j in range(hidden):
+                z[j] += bh[j]
+            for k in range(hidden):              # z += h_{t-1} @ Whh
+                a = h_prev[k]
+                for j in range(hidden):
+                    z[j] += a * Whh[k, j]
+            if relu:
+                for j in range(hidden):
+                    z[j] = 0.0 if z[j] < 0.0 else z[j]   # NaN stays NaN, as np.maximum
+            else:
+                for j in range(hidden):
+                    z[j] = tanh(z[j])
+
+
+@_jit
+def activate(z, recurrent, bh, relu):
+    """``z = act(z + recurrent + bh)`` in place, one pass: a step of the loops whose GEMM
+    is BLAS's (large hidden sizes). z, recurrent ``(batch, H)``; bh ``(H,)``."""
+    batch, hidden = z.shape
+    for i in range(batch):
+        for j in range(hidden):
+            v = z[i, j] + recurrent[i, j] + bh[j]
+            if relu:
+                z[i, j] = 0.0 if v < 0.0 else v
+            else:
+                z[i, j] = tanh(v)
+
+
+@_jit
+def backprop_activation(dh, h, dz, relu):
+    """``dz = dh * act'(z)``, from ``h = act(z)``, one pass. All ``(batch, H)``."""
+    batch, hidden = dh.shape
+    for i in range(batch):
+        for j in range(hidden):
+            if relu:
+                dz[i, j] = dh[i, j] if h[i, j] > 0.0 else 0.0
+            else:
+                dz[i, j] = dh[i, j] * (1.0 - h[i, j] * h[i, j])   # backprop through tanh
+
+
+@_jit
+def _backprop_step(dh, h, WhhT, dz, dh_prev, relu, carry):
+    """One step back: ``dz = dh * act'(z)`` from ``h = act(z)``, then (if carry)
+    ``dh_prev = dz @ Whh.T``. dh, h, dz, dh_prev ``(batch, H)``; WhhT ``(H, H)``."""
+    backprop_activation(dh, h, dz, relu)
+    batch, hidden = dh.shape
+    for i in range(batch):
+        if carry:
+            for j in range(hidden):
+                dh_prev[i, j] = 0.0
+            for k in range(hidden):              # dh_prev = dz @ Whh.T
+                g = dz[i, k]
+                for j in range(hidden):
+                    dh_prev[i, j] += g * WhhT[k, j]
+
+
+@_jit
+def bptt(WhhT, hs, dh_out, relu, first, carry_to_first):
+    """As ``manual.layers.recurrent._bptt``: carry one gradient from h_T back to
+    h_{first+1}. dh_out ``(T, batch, H)`` (a gradient at every state) or ``(1, batch, H)``
+    (at h_T only). Returns dz ``(T - first, batch, H)`` and the gradient at h_first (zeros
+    unless ``carry_to_first``; the caller drops it then)."""
+    steps = hs.shape[0] - 1
+    every_step = dh_out.shape[0] == steps
+    dz = np.empty((steps - first, hs.shape[1], hs.shape[2]), dtype=hs.dtype)
+    dh = dh_out[-1].copy()                       # dL/dh_t, starting at t = T
+    dh_prev = np.zeros_like(dh)
+    for t in range(steps, first, -1):
+        if every_step and t < steps:
+            dh += dh_out[t - 1]                  # plus the upstream gradient at h_t itself
+        carry = t > first + 1 or carry_to_first
+        _backprop_step(dh, hs[t], WhhT, dz[t - 1 - first], dh_prev, relu, carry)
+        if carry:
+            dh, dh_prev = dh_prev, dh
+    return dz, dh
+
+
+@_jit
+def bptt_window(WhhT, hs, dh_out, relu, k):
+    """As ``manual.layers.recurrent._bptt_window``: a gradient at every step, the one at h_t
+    carried back through h_t ... h_{t-k+1} only, each of the (up to) k live terms on its
+    own. Returns dz ``(T, batch, H)`` and dh0."""
+    steps, batch, hidden = dh_out.shape
+    dz = np.empty((steps, batch, hidden), dtype=hs.dtype)
+    g = np.zeros((k, batch, hidden), dtype=hs.dtype)   # g[j]: gradient at h_t of term t + j
+    g_next = np.zeros_like(g)
+    gz = np.empty((batch, hidden), dtype=hs.dtype)
+    for t in range(steps, 0, -1):
+        g[0] = dh_out[t - 1]
+        dz[t - 1] = 0.0
+        for term in range(k):
+            # every term but t + k - 1 (whose window ends at h_t) carried to h_{t-1}
+            carry = term < k - 1
+            _backprop_step(g[term], hs[t], WhhT, gz, g_next[min(term + 1, k - 1)], relu, carry)
+            dz[t - 1] += gz
+        g, g_next = g_next, g
+    dh0 = np.zeros((batch, hidden), dtype=hs.dtype)
+    for term in range(1, k):                     # terms 1 .. k-1 reach h_0
+        dh0 += g[term]
+    return dz, dh0
