@@ -88,8 +88,9 @@ def _backprop_step(dh, h, WhhT, dz, dh_prev, relu, carry):
 def bptt(WhhT, hs, dh_out, relu, first, carry_to_first):
     """As ``manual.layers.recurrent._bptt``: carry one gradient from h_T back to
     h_{first+1}. dh_out ``(T, batch, H)`` (a gradient at every state) or ``(1, batch, H)``
-    (at h_T only). Returns dz ``(T - first, batch, H)`` and the gradient at h_first (zeros
-    unless ``carry_to_first``; the caller drops it then)."""
+    (at h_T only). Returns dz ``(T - first, batch, H)`` and the gradient at h_first (without
+    ``carry_to_first`` the last step is not carried and this is the gradient at h_{first+1}:
+    the caller drops it)."""
     steps = hs.shape[0] - 1
     every_step = dh_out.shape[0] == steps
     dz = np.empty((steps - first, hs.shape[1], hs.shape[2]), dtype=hs.dtype)
