@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-numba = pytest.importorskip("numba")
+numba = pytest.importorskip("numba", reason="numba is not installed: the compiled loops untested (pip install -e '.[numba]')")
 
 from compiled import recurrent as compiled_loops  # noqa: E402
 from compiled import rnn as compiled_rnn  # noqa: E402
