@@ -286,7 +286,6 @@ def ours(problem, dtype=np.float64, entry=None):
 
     def call():
         return fn(params, x, y, **problem.options)
-    call()                                          # a compiled path compiles at its first call
     return Contender(f"{name} {_short(dtype)}", dtype, "numpy", call, call)
 
 

@@ -33,8 +33,7 @@ def with_loops(loops):
         return rnn._loss_and_grads(params, x, y, loss, output, truncate, reduction, h0,
                                    activation, return_input_grads, nonlinearity, loops)
 
-    return SimpleNamespace(forward=forward, backward=backward, loss_and_grads=loss_and_grads,
-                           __name__=__name__)
+    return SimpleNamespace(forward=forward, backward=backward, loss_and_grads=loss_and_grads)
 
 
 _compiled = with_loops(LOOPS)

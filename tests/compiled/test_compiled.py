@@ -95,13 +95,17 @@ def test_the_compiled_loops_give_the_numpy_loops_results(batch, steps, hidden, a
             assert (dh is None) == (ref_dh is None) == (not carry)
             if carry:
                 _close(dh, ref_dh, dtype)
-    results = [loops.bptt(WhhT, theirs, dout.transpose(1, 0, 2).transpose(1, 0, 2), activation, 0)
+    # a gradient at every step, as the layer's backward passes it: a time-major view of a
+    # batch-first array (not contiguous)
+    dout_view = np.ascontiguousarray(dout.transpose(1, 0, 2)).transpose(1, 0, 2)
+    assert not dout_view.flags.c_contiguous or batch == 1 or steps == 1
+    results = [loops.bptt(WhhT, theirs, dout_view, activation, 0)
                for loops in (compiled_loops.LOOPS, recurrent.NUMPY_LOOPS)]
     for got, expected in zip(*results):
         _close(got, expected, dtype)
     for k in range(1, steps + 1):                # a gradient at every step, every window
-        for got, expected in zip(compiled_loops.LOOPS.bptt_window(WhhT, theirs, dout, activation, k),
-                                 recurrent._bptt_window(WhhT, theirs, dout, activation, k)):
+        for got, expected in zip(compiled_loops.LOOPS.bptt_window(WhhT, theirs, dout_view, activation, k),
+                                 recurrent._bptt_window(WhhT, theirs, dout_view, activation, k)):
             assert got.dtype == expected.dtype == dtype
             _close(got, expected, dtype)
 
@@ -161,3 +165,12 @@ def test_above_the_crossover_the_model_agrees_with_autograd(options):
         from crosscheck.zoo import compiled_bugs
         buggy = next(bug.fn for bug in compiled_bugs.BUGS if bug.name == "numba_carry_with_Whh")
         assert not crosscheck.check_case(model, case, manual=buggy, input_grads=True).ok
+
+
+def test_the_example_gets_the_numpy_gradients_and_a_passing_check(monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    import compiled_rnn as example
+    difference, speedup, result = example.run(examples=20)
+    assert difference < 1e-12 and speedup > 0          # (speed is the benchmark's to measure)
+    assert result.ok and result.model == table.RNN_NUMBA.name
+    assert "examples agree" in capsys.readouterr().out
