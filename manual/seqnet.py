@@ -71,12 +71,14 @@ def _top(states_last, directions):
     return np.concatenate(list(states_last[-directions:]), axis=1)
 
 
-def _forward(params, x, cell, initial, output, activation):
+def _forward(params, x, cell, initial, output, activation, loops=None):
+    """:func:`forward` on checked inputs; ``loops``: the cell's time loops, as
+    ``manual.layers.stack._forward`` takes them (None for the NumPy ones)."""
     emb, layers, head = spec.parts(params)
     ecache = None
     if emb is not None:
         x, ecache = embedding._forward(emb, x)                   # (batch, time, n_in)
-    states, scache = stack._forward(layers, x, cell, initial, activation)
+    states, scache = stack._forward(layers, x, cell, initial, activation, loops)
     reads = _top(scache.h_last, scache.directions) if output == "last" else states
     logits, hcache = linear._forward(head, reads)
     return logits, SeqNetCache(ecache, scache, hcache, output)
@@ -87,6 +89,11 @@ def backward(params, cache, dlogits, *, truncate=None):
     as :mod:`modelspec.seqnet` says.
     Returns: grads (keyed like params), dx ``(batch, time, n_in)`` (None for token ids) and
     dh0 (and dc0 for an LSTM) ``(L * D, batch, H)``, as ``manual.rnn.backward`` returns them."""
+    return _checked_backward(params, cache, dlogits, truncate, None)
+
+
+def _checked_backward(params, cache, dlogits, truncate, loops):
+    """:func:`backward` with the cell's time loops ``loops`` (None for the NumPy ones)."""
     checks.check_cache(cache, SeqNetCache, "manual.seqnet.forward")
     batch, steps = cache.stack.inputs[0].shape[:2]
     n_out = params["Wy"].shape[1]
@@ -94,13 +101,14 @@ def backward(params, cache, dlogits, *, truncate=None):
     dlogits = linear_spec.check_dout(dlogits, expected, cache.stack.inputs[0].dtype, name="dlogits")
     stack_spec.check_truncate(truncate, cache.stack.layers, cache.stack.directions,
                               every_step=cache.output == "all")
-    grads, inputs = _backward(params, cache, dlogits, truncate, True)
+    grads, inputs = _backward(params, cache, dlogits, truncate, True, loops)
     return (grads, inputs["x"]) + tuple(inputs[f"{s}0"] for s in stack_spec.CELL_STATES[cache.stack.cell])
 
 
-def _backward(params, cache, dlogits, truncate, input_grads):
+def _backward(params, cache, dlogits, truncate, input_grads, loops=None):
     """Gradients for every parameter and, with ``input_grads``, ``{"x": dx (real x only),
-    "h0": ..., "c0": ...}`` (the initial states' for every state, given or not)."""
+    "h0": ..., "c0": ...}`` (the initial states' for every state, given or not); loops as in
+    :func:`_forward`."""
     emb, layers, head = spec.parts(params)
     scache = cache.stack
     head_grads, dreads = linear._backward(head, cache.head, dlogits, True)
@@ -114,7 +122,7 @@ def _backward(params, cache, dlogits, truncate, input_grads):
         dlast["h"][-directions:] = dreads.reshape(-1, directions, hidden).transpose(1, 0, 2)
         dout = None
     grads, dx, dstate0 = stack._backward(layers, scache, dout, dlast, truncate,
-                                         input_grads or emb is not None)
+                                         input_grads or emb is not None, loops)
     grads.update({"Wy": head_grads["W"], "by": head_grads["b"]})
     if emb is not None:
         grads[spec.EMBEDDING] = embedding._backward(emb, cache.embedding, dx)[0]["W"]
@@ -133,12 +141,19 @@ def loss_and_grads(params, x, y, *, loss, cell=table.RECURRENT.name, output="las
     Returns: (loss, grads) keyed like params; with ``return_input_grads=True`` also
     ``{"x": dx}`` (real x only) plus ``"h0"`` / ``"c0"`` for the initial states given.
     """
+    return _loss_and_grads(params, x, y, loss, cell, output, truncate, reduction, h0, c0, activation,
+                           return_input_grads, None)
+
+
+def _loss_and_grads(params, x, y, loss, cell, output, truncate, reduction, h0, c0, activation,
+                    return_input_grads, loops):
+    """:func:`loss_and_grads` with the cell's time loops ``loops`` (None for the NumPy ones)."""
     x, y, initial, activation = spec.inputs(params, x, y, loss=loss, cell=cell, output=output,
                                             truncate=truncate, reduction=reduction, h0=h0, c0=c0,
                                             activation=activation)
-    logits, cache = _forward(params, x, cell, initial, output, activation)
+    logits, cache = _forward(params, x, cell, initial, output, activation, loops)
     value, dlogits = _loss_and_grad_of_model(loss, logits, y, reduction)
-    grads, inputs = _backward(params, cache, dlogits, truncate, return_input_grads)
+    grads, inputs = _backward(params, cache, dlogits, truncate, return_input_grads, loops)
     if not return_input_grads:
         return value, grads
     given = {"x": spec.EMBEDDING not in params, "h0": h0 is not None, "c0": c0 is not None}

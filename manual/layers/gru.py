@@ -21,6 +21,10 @@ made of that step's forward values, so the factors are computed for all steps at
 the time loop only carries dh back (one GEMM a step: the path through ``h_{t-1} @ Whh``,
 plus the direct path ``z * dh``); the gates' gradients, the weight gradients and dx are
 then a few GEMMs over all steps. Internally everything is time-major ``(T, batch, ...)``.
+
+The time loops are module functions bundled as :data:`NUMPY_LOOPS` (a
+``manual.layers.recurrent.Loops``); the unchecked internals take ``loops=None`` (these) or
+another set with the same signatures (``compiled.gru.LOOPS``, the numba-compiled ones).
 """
 from typing import NamedTuple
 
@@ -28,6 +32,7 @@ import numpy as np
 
 from manual import init as initializers
 from manual.activations import _sigmoid as sigmoid   # unchecked, for the time loop
+from manual.layers import recurrent
 from modelspec import checks
 from modelspec import gru as spec
 
@@ -80,7 +85,9 @@ def forward(params, x, *, h0=None):
     return _forward(params, x, h0)
 
 
-def _forward(params, x, h0):
+def _forward(params, x, h0, loops=None):
+    """:func:`forward` on checked inputs; ``loops``: the time loops (see :data:`NUMPY_LOOPS`),
+    None for this module's NumPy ones."""
     Wxh, Whh = params["Wxh"], params["Whh"]
     batch, steps, n_in = x.shape
     hidden = Whh.shape[0]
@@ -93,10 +100,18 @@ def _forward(params, x, h0):
     hs = np.empty((steps + 1, batch, hidden), dtype=Wxh.dtype)
     hs[0] = 0 if h0 is None else h0
     ahn = np.empty((steps, batch, hidden), dtype=Wxh.dtype)
-    ah = np.empty((batch, 3 * hidden), dtype=Wxh.dtype)
-    reset = np.empty((batch, hidden), dtype=Wxh.dtype)
-    bhh = params["bhh"]
-    for t in range(steps):
+    (loops or NUMPY_LOOPS).forward_steps(gates, hs, ahn, Whh, params["bhh"])
+    return hs[1:].transpose(1, 0, 2), GRUCache(xs, hs, gates, ahn)
+
+
+def _forward_steps(gates, hs, ahn, Whh, bhh):
+    """Steps t = 1 .. T in place. gates ``(T, batch, 3H)``: ``ax_t`` of every step on entry,
+    its r, z, n on return; hs ``(T + 1, batch, H)``: ``hs[0] = h_0`` on entry, h_t written to
+    ``hs[t]``; ahn ``(T, batch, H)``: ``h_{t-1} @ W_hn + b_hn`` written (for backward)."""
+    batch, hidden = hs.shape[1:]
+    ah = np.empty((batch, 3 * hidden), dtype=hs.dtype)
+    reset = np.empty((batch, hidden), dtype=hs.dtype)
+    for t in range(gates.shape[0]):
         g = gates[t]
         rz, r, z, n = g[:, :2 * hidden], g[:, :hidden], g[:, hidden:2 * hidden], g[:, 2 * hidden:]
         np.matmul(hs[t], Whh, out=ah)
@@ -111,7 +126,6 @@ def _forward(params, x, h0):
         np.subtract(hs[t], n, out=h)
         h *= z
         h += n                                   # h_t = (1 - z) * n + z * h_{t-1}
-    return hs[1:].transpose(1, 0, 2), GRUCache(xs, hs, gates, ahn)
 
 
 def backward(params, cache, dout, *, dh_last=None, truncate=None, input_grads=True):
@@ -134,34 +148,38 @@ def backward(params, cache, dout, *, dh_last=None, truncate=None, input_grads=Tr
     return _backward(params, cache, dout_tm, dh_last, truncate, input_grads)
 
 
-def _cell_forward(params, x, state0):
+def _cell_forward(params, x, state0, loops=None):
     """The interface every recurrent layer shares (a stack of layers calls it), unchecked:
-    state0 ``{"h": (batch, H) or None}``. Returns ``(out, cache)`` as :func:`forward`."""
-    return _forward(params, x, state0["h"])
+    state0 ``{"h": (batch, H) or None}``; loops as :func:`_forward`'s. Returns
+    ``(out, cache)`` as :func:`forward`."""
+    return _forward(params, x, state0["h"], loops)
 
 
-def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads):
+def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads, loops=None):
     """The interface every recurrent layer shares, unchecked: dout_tm ``(T, batch, H)``
-    time-major or None; dlast ``{"h": (batch, H) or None}``. Returns ``(grads, dx,
-    dstate0)``, dstate0 ``{"h": dh0}`` (dx and dstate0 None without input_grads)."""
-    grads, dx, dh0 = _backward(params, cache, dout_tm, dlast["h"], truncate, input_grads)
+    time-major or None; dlast ``{"h": (batch, H) or None}``; loops as :func:`_backward`'s.
+    Returns ``(grads, dx, dstate0)``, dstate0 ``{"h": dh0}`` (dx and dstate0 None without
+    input_grads)."""
+    grads, dx, dh0 = _backward(params, cache, dout_tm, dlast["h"], truncate, input_grads, loops)
     return grads, dx, (None if dh0 is None else {"h": dh0})
 
 
-def _backward(params, cache, dout_tm, dh_last, truncate, input_grads):
+def _backward(params, cache, dout_tm, dh_last, truncate, input_grads, loops=None):
     """:func:`backward` with ``dout_tm`` time-major ``(T, batch, H)`` (or None), checked by
-    the caller; dx and dh0 only if ``input_grads``."""
+    the caller; dx and dh0 only if ``input_grads``. ``loops``: the time loops (see
+    :data:`NUMPY_LOOPS`), None for this module's NumPy ones."""
     xs, hs = cache.x, cache.hs
     steps, batch, n_in = xs.shape
     hidden = hs.shape[2]
+    loops = loops or NUMPY_LOOPS
     WhhT = np.ascontiguousarray(params["Whh"].T)
     if dout_tm is None:
         # a gradient at h_T only: one gradient carried back through h_T ... h_{T-k+1}
         first = 0 if truncate is None else max(0, steps - truncate)
         window_ends_at_h0 = truncate is not None and truncate <= steps
         dax, dah = _factors(cache, first)
-        dhs, dh0 = _carry(WhhT, cache.gates[first:, :, hidden:2 * hidden], dah, dh_last[None],
-                          input_grads and not window_ends_at_h0)
+        dhs, dh0 = loops.bptt(WhhT, cache.gates[first:, :, hidden:2 * hidden], dah, dh_last[None],
+                               input_grads and not window_ends_at_h0)
         if input_grads and window_ends_at_h0:
             dh0 = np.zeros_like(hs[0])           # h_{T-k} (h_0 at most) is held constant
     else:
@@ -172,9 +190,9 @@ def _backward(params, cache, dout_tm, dh_last, truncate, input_grads):
         dax, dah = _factors(cache, 0)
         z = cache.gates[:, :, hidden:2 * hidden]
         if truncate is not None and truncate <= steps:
-            dhs, dh0 = _carry_window(WhhT, z, dah, dout_tm, truncate)
+            dhs, dh0 = loops.bptt_window(WhhT, z, dah, dout_tm, truncate)
         else:
-            dhs, dh0 = _carry(WhhT, z, dah, dout_tm, input_grads)
+            dhs, dh0 = loops.bptt(WhhT, z, dah, dout_tm, input_grads)
     # the gates' pre-activation gradients: dh_t times each step's factors, all steps at once
     used = steps - first
     for d in (dax, dah):
@@ -259,3 +277,11 @@ def _carry_window(WhhT, z, dah, dh_out, k):
         carried += g[:-1]                        # plus the path through h_{t-1} @ Whh
         g[1:] = carried
     return dhs, g[1:].sum(axis=0)                # terms 1 .. k-1 reach h_0
+
+
+NUMPY_LOOPS = recurrent.Loops(_forward_steps, _carry, _carry_window)
+"""The GRU's time loops in NumPy, on the time-major buffers of :func:`_forward` and
+:func:`_backward`: ``forward_steps(gates, hs, ahn, Whh, bhh)`` (in place, see
+:func:`_forward_steps`), ``bptt(WhhT, z, dah, dh_out, carry_to_first=True) -> (dhs,
+dh_first)`` (:func:`_carry`) and ``bptt_window(WhhT, z, dah, dh_out, k) -> (dhs, dh0)``
+(:func:`_carry_window`). ``compiled.gru.LOOPS`` has the same signatures."""

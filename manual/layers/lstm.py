@@ -17,13 +17,16 @@ common choice: the cell state is kept until the gate learns otherwise).
 
 As in ``manual.layers.recurrent``, the states are kept time-major, ``(T + 1, batch, H)``;
 the input projection of all steps is one GEMM and the weight gradients are one GEMM each
-after the time loop; the loops write into buffers allocated once per call.
+after the time loop; the loops write into buffers allocated once per call. The three time
+loops are module functions, :data:`NUMPY_LOOPS`; the unchecked internals take others with
+``loops=`` (``compiled.lstm.LOOPS``, the same loops compiled by numba).
 """
 from typing import NamedTuple
 
 import numpy as np
 
 from manual import init
+from manual.layers import recurrent
 from modelspec import checks
 from modelspec import lstm as spec
 
@@ -98,7 +101,9 @@ def _sigmoid(z, scratch):
     z /= scratch
 
 
-def _forward(params, x, h0, c0):
+def _forward(params, x, h0, c0, loops=None):
+    """:func:`forward` on checked inputs; ``loops``: the time loops (``recurrent.Loops``),
+    None for this module's NumPy ones (:data:`NUMPY_LOOPS`)."""
     Wxh, Whh, bh = params["Wxh"], params["Whh"], params["bh"]
     batch, steps, n_in = x.shape
     H = Whh.shape[0]
@@ -113,8 +118,22 @@ def _forward(params, x, h0, c0):
     tanh_c = np.empty((steps, batch, H), dtype=Wxh.dtype)
     hs[0] = 0 if h0 is None else h0
     cs[0] = 0 if c0 is None else c0
-    recurrent = np.empty((batch, 4 * H), dtype=Wxh.dtype)   # h_{t-1} @ Whh + bh, every step
-    scratch = np.empty((batch, 2 * H), dtype=Wxh.dtype)
+    (loops or NUMPY_LOOPS).forward_steps(gates, hs, cs, tanh_c, Whh, bh)
+    return hs[1:].transpose(1, 0, 2), LSTMCache(xs, hs, cs, gates, tanh_c)
+
+
+def _forward_steps(gates, hs, cs, tanh_c, Whh, bh):
+    """Steps t = 1 .. T in place. On entry ``gates[t-1]`` holds ``x_t @ Wxh`` and ``hs[0]``,
+    ``cs[0]`` the initial state; on return ``gates[t-1]`` holds i, f, g, o of step t (after
+    their nonlinearities), ``hs[t]``, ``cs[t]`` the states and ``tanh_c[t-1]`` tanh(c_t).
+
+    gates ``(T, batch, 4H)``; hs, cs ``(T + 1, batch, H)``; tanh_c ``(T, batch, H)``;
+    Whh ``(H, 4H)``; bh ``(4H,)``.
+    """
+    steps, batch, H4 = gates.shape
+    H = H4 // 4
+    recurrent = np.empty((batch, 4 * H), dtype=gates.dtype)   # h_{t-1} @ Whh + bh, every step
+    scratch = np.empty((batch, 2 * H), dtype=gates.dtype)
     for t in range(1, steps + 1):
         a = gates[t - 1]
         np.matmul(hs[t - 1], Whh, out=recurrent)
@@ -129,7 +148,6 @@ def _forward(params, x, h0, c0):
         cs[t] += tanh_c[t - 1]                   # ... + i * g
         np.tanh(cs[t], out=tanh_c[t - 1])
         np.multiply(o, tanh_c[t - 1], out=hs[t])   # h_t = o * tanh(c_t)
-    return hs[1:].transpose(1, 0, 2), LSTMCache(xs, hs, cs, gates, tanh_c)
 
 
 def backward(params, cache, dout, *, dh_last=None, dc_last=None, truncate=None, input_grads=True):
@@ -155,19 +173,21 @@ def backward(params, cache, dout, *, dh_last=None, dc_last=None, truncate=None, 
     return (grads, dx) + ((None, None) if dstate0 is None else (dstate0["h"], dstate0["c"]))
 
 
-def _cell_forward(params, x, state0):
+def _cell_forward(params, x, state0, loops=None):
     """The interface every recurrent layer shares (a stack of layers calls it), unchecked:
     state0 ``{"h": (batch, H) or None, "c": (batch, H) or None}``. Returns ``(out, cache)``
-    as :func:`forward`."""
-    return _forward(params, x, state0["h"], state0["c"])
+    as :func:`forward`. ``loops``: as for :func:`_forward`."""
+    return _forward(params, x, state0["h"], state0["c"], loops)
 
 
-def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads):
+def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads, loops=None):
     """The interface every recurrent layer shares, unchecked: dout_tm ``(T, batch, H)``
     time-major or None; dlast ``{"h": (batch, H) or None, "c": (batch, H) or None}``, at
     least one gradient given. Returns ``(grads, dx, dstate0)``, dstate0 ``{"h": dh0, "c":
-    dc0}`` (dx and dstate0 None without input_grads); what is not asked for is not computed."""
+    dc0}`` (dx and dstate0 None without input_grads); what is not asked for is not computed.
+    ``loops``: the time loops (``recurrent.Loops``), None for :data:`NUMPY_LOOPS`."""
     xs, hs = cache.x, cache.hs
+    loops = loops or NUMPY_LOOPS
     steps, batch, n_in = xs.shape
     H = hs.shape[2]
     WhhT = np.ascontiguousarray(params["Whh"].T)     # contiguous: the step GEMM runs faster
@@ -183,9 +203,11 @@ def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads):
         elif truncate is not None:
             # one gradient, at step T: it flows through steps T .. T-k+1 only
             first, to_state0 = max(0, steps - truncate), input_grads and truncate > steps
-        dh0, dc0 = _bptt(WhhT, cache, local, dtanh, dout_tm, dh_T, dc_T, first, da, to_state0)
+        dh0, dc0 = loops.bptt(WhhT, cache.gates, local, dtanh, dout_tm, dh_T, dc_T, first, da,
+                              to_state0)
     else:
-        dh0, dc0 = _bptt_window(WhhT, cache, local, dtanh, dout_tm, dh_T, dc_T, truncate, da)
+        dh0, dc0 = loops.bptt_window(WhhT, cache.gates, local, dtanh, dout_tm, dh_T, dc_T,
+                                     truncate, da)
     # weight gradients: one GEMM each over the steps that received a gradient,
     # dWxh = sum_t x_t.T @ da_t and dWhh = sum_t h_{t-1}.T @ da_t
     used = steps - first
@@ -240,27 +262,35 @@ def _step_back(local_t, dtanh_t, f_t, dh, dc, da):
     dc *= f_t                                    # carry to c_{t-1} through c_t = f * c_{t-1} + ...
 
 
-def _bptt(WhhT, cache, local, dtanh, dh_out, dh, dc, first, da, to_state0):
-    """Carry one (dh, dc) pair from step T (given as ``dh``, ``dc``, modified) back to step
-    first + 1, adding ``dh_out[t - 1]`` (time-major, or None) at each earlier h_t. Writes
-    ``da[first:]``; returns the gradient at (h_first, c_first), or (None, None) unless
-    ``to_state0`` (and then the last carry's GEMM is skipped)."""
+def _bptt(WhhT, gates, local, dtanh, dh_out, dh, dc, first, da, to_state0):
+    """Carry one (dh, dc) pair from step T back to step first + 1.
+
+    WhhT ``(4H, H)``: ``Whh.T``; gates ``(T, batch, 4H)``: the cache's; local ``(T, batch,
+    4, H)``, dtanh ``(T, batch, H)``: from :func:`_local_derivatives`; dh_out ``(T, batch,
+    H)``: the upstream gradient at every h_t (that at h_T already in ``dh``), or None; dh,
+    dc ``(batch, H)``: the gradient at (h_T, c_T), modified; da ``(T, batch, 4H)``: dL/da_t
+    is written into ``da[first:]``. Returns the gradient at (h_first, c_first), or (None,
+    None) unless ``to_state0`` (and then the last carry's GEMM is skipped).
+    """
     steps, H = da.shape[0], dh.shape[-1]
     for t in range(steps, first, -1):
         if dh_out is not None and t < steps:
             dh += dh_out[t - 1]                  # plus the upstream gradient at h_t itself
-        _step_back(local[t - 1], dtanh[t - 1], cache.gates[t - 1, :, H:2 * H], dh, dc, da[t - 1])
+        _step_back(local[t - 1], dtanh[t - 1], gates[t - 1, :, H:2 * H], dh, dc, da[t - 1])
         if t > first + 1 or to_state0:
             np.matmul(da[t - 1], WhhT, out=dh)   # carry to h_{t-1}: da_t @ Whh.T
     return (dh, dc) if to_state0 else (None, None)
 
 
-def _bptt_window(WhhT, cache, local, dtanh, dh_out, dh_T, dc_T, k, da):
+def _bptt_window(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, k, da):
     """Truncated BPTT with a gradient arriving at every step: the one at step t reaches
     steps t ... t-k+1.
 
     Each of the (up to) k (dh, dc) pairs whose window covers a step is carried separately,
-    so that each can be dropped where its own window ends. Writes da; returns (dh0, dc0).
+    so that each can be dropped where its own window ends. WhhT, gates, local, dtanh, da: as
+    for :func:`_bptt`; dh_out ``(T, batch, H)``, the upstream gradient at every h_t; dh_T,
+    dc_T ``(batch, H)``, more gradient at (h_T, c_T) (not modified). Writes da; returns
+    (dh0, dc0).
     """
     steps, batch, H4 = da.shape
     H = H4 // 4
@@ -270,9 +300,18 @@ def _bptt_window(WhhT, cache, local, dtanh, dh_out, dh_T, dc_T, k, da):
     for t in range(steps, 0, -1):
         # term t starts here, at step T with dh_last and dc_last
         gh[0], gc[0] = (dh_T + dh_out[t - 1], dc_T) if t == steps else (dh_out[t - 1], 0)
-        _step_back(local[t - 1], dtanh[t - 1], cache.gates[t - 1, :, H:2 * H], gh, gc, ga)
+        _step_back(local[t - 1], dtanh[t - 1], gates[t - 1, :, H:2 * H], gh, gc, ga)
         ga.sum(axis=0, out=da[t - 1])
         # carry every term to step t-1 except term t + k - 1, whose window ends at step t
         np.matmul(ga[:-1].reshape(-1, H4), WhhT, out=gh[1:].reshape(-1, H))
         gc[1:] = gc[:-1]                         # (NumPy copies overlapping slices first)
     return gh[1:].sum(axis=0), gc[1:].sum(axis=0)   # terms 1 .. k-1 reach h_0, c_0
+
+
+NUMPY_LOOPS = recurrent.Loops(_forward_steps, _bptt, _bptt_window)
+"""The LSTM's time loops in NumPy (the readable reference; ``compiled.lstm.LOOPS`` are the
+same loops compiled by numba): ``forward_steps(gates, hs, cs, tanh_c, Whh, bh)`` (in place,
+:func:`_forward_steps`), ``bptt(WhhT, gates, local, dtanh, dh_out, dh, dc, first, da,
+to_state0) -> (dh_first, dc_first)`` (:func:`_bptt`) and ``bptt_window(WhhT, gates, local,
+dtanh, dh_out, dh_T, dc_T, k, da) -> (dh0, dc0)`` (:func:`_bptt_window`), both writing
+``da``."""

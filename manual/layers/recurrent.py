@@ -121,17 +121,19 @@ def backward(params, cache, dout, *, dh_last=None, truncate=None, input_grads=Tr
     return _backward(params, cache, dout_tm, dh_last, truncate, input_grads)
 
 
-def _cell_forward(params, x, state0, activation="tanh"):
+def _cell_forward(params, x, state0, activation="tanh", loops=None):
     """The interface every recurrent layer shares (a stack of layers calls it), unchecked:
-    state0 ``{"h": (batch, H) or None}``. Returns ``(out, cache)`` as :func:`forward`."""
-    return _forward(params, x, state0["h"], activation)
+    state0 ``{"h": (batch, H) or None}``; loops as in :func:`_forward`. Returns
+    ``(out, cache)`` as :func:`forward`."""
+    return _forward(params, x, state0["h"], activation, loops)
 
 
-def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads):
+def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads, loops=None):
     """The interface every recurrent layer shares, unchecked: dout_tm ``(T, batch, H)``
-    time-major or None; dlast ``{"h": (batch, H) or None}``. Returns ``(grads, dx,
-    dstate0)``, dstate0 ``{"h": dh0}`` (dx and dstate0 None without input_grads)."""
-    grads, dx, dh0 = _backward(params, cache, dout_tm, dlast["h"], truncate, input_grads)
+    time-major or None; dlast ``{"h": (batch, H) or None}``; loops as in :func:`_forward`.
+    Returns ``(grads, dx, dstate0)``, dstate0 ``{"h": dh0}`` (dx and dstate0 None without
+    input_grads)."""
+    grads, dx, dh0 = _backward(params, cache, dout_tm, dlast["h"], truncate, input_grads, loops)
     return grads, dx, (None if dh0 is None else {"h": dh0})
 
 
@@ -228,11 +230,14 @@ def _bptt_window(WhhT, hs, dh_out, activation, k):
 
 
 class Loops(NamedTuple):
-    """The layer's time loops, on the time-major buffers described in the module doc:
+    """A recurrent layer's three time loops: the forward steps, BPTT carrying one gradient
+    back, and the per-term window of truncated BPTT. Their signatures are each layer's own;
+    this layer's, on the time-major buffers described in the module doc, are
     ``forward_steps(hs, Whh, bh, activation)`` (in place), ``bptt(WhhT, hs, dh_out,
     activation, first, carry_to_first) -> (dz, dh_first)`` and ``bptt_window(WhhT, hs,
-    dh_out, activation, k) -> (dz, dh0)``. The NumPy ones are :data:`NUMPY_LOOPS`; the
-    optional compiled ones (``compiled.recurrent.LOOPS``) are checked as their own entry."""
+    dh_out, activation, k) -> (dz, dh0)``. Each layer's NumPy ones are its
+    ``NUMPY_LOOPS``; the optional compiled ones (``compiled.recurrent.LOOPS``, ...) are
+    checked as their own entries."""
     forward_steps: object
     bptt: object
     bptt_window: object

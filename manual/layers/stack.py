@@ -76,7 +76,10 @@ def _options(cell, activation):
     return {"activation": activation} if cell == table.RECURRENT.name else {}
 
 
-def _forward(params, x, cell, initial, activation="tanh"):
+def _forward(params, x, cell, initial, activation="tanh", loops=None):
+    """:func:`forward` on checked inputs; ``loops``: the cell's time loops (its
+    ``NUMPY_LOOPS`` when None, or another implementation of them, such as
+    ``compiled.lstm.LOOPS``)."""
     module = _cell(cell)
     layers, directions = spec.structure(params)
     keys, options = spec.cell_spec(cell).KEYS, _options(cell, activation)
@@ -89,7 +92,7 @@ def _forward(params, x, cell, initial, activation="tanh"):
             state0 = {s: None if v is None else v[slot] for s, v in initial.items()}
             seq = x[:, ::-1] if direction else x              # the reverse direction reads x_T first
             out, cache = module._cell_forward(spec.layer_params(params, layer, direction, keys),
-                                              seq, state0, **options)
+                                              seq, state0, **options, loops=loops)
             outs.append(out[:, ::-1] if direction else out)
             caches.append(cache)
         x = outs[0] if directions == 1 else np.concatenate(outs, axis=2)
@@ -120,26 +123,26 @@ def backward(params, cache, dout, *, dh_last=None, dc_last=None, truncate=None, 
     return (grads, dx) + tuple(None if dstate0 is None else dstate0[s] for s in names)
 
 
-def _window(params, cache, k, activation):
+def _window(params, cache, k, activation, loops=None):
     """The caches of the last k steps of every layer, rerun from the states at step T - k
     (held constant): truncation of a stack for gradients at its final states."""
     module, keys = _cell(cache.cell), spec.cell_spec(cache.cell).KEYS
     start = cache.inputs[0].shape[1] - k
     caches = tuple(module._cell_forward(spec.layer_params(params, layer, 0, keys),
                                         cache.inputs[layer][:, start:], c.state_at(start),
-                                        **_options(cache.cell, activation))[1]
+                                        **_options(cache.cell, activation), loops=loops)[1]
                    for layer, c in enumerate(cache.caches))          # unidirectional: slot = layer
     return cache._replace(inputs=tuple(x[:, start:] for x in cache.inputs), caches=caches)
 
 
-def _backward(params, cache, dout, dlast, truncate, input_grads):
+def _backward(params, cache, dout, dlast, truncate, input_grads, loops=None):
     """:func:`backward`, unchecked; dstate0 ``{state: (L * D, batch, H)}`` (None without
-    input_grads)."""
+    input_grads); loops as in :func:`_forward`."""
     steps = cache.inputs[0].shape[1]
     if truncate is not None and cache.layers > 1 and truncate <= steps:
         activation = getattr(cache.caches[0], "activation", "tanh")
-        grads, dx, _ = _backward(params, _window(params, cache, truncate, activation), dout,
-                                 dlast, None, input_grads)
+        grads, dx, _ = _backward(params, _window(params, cache, truncate, activation, loops), dout,
+                                 dlast, None, input_grads, loops)
         if not input_grads:
             return grads, None, None
         full = np.zeros(cache.inputs[0].shape, dtype=dx.dtype)
@@ -161,7 +164,8 @@ def _backward(params, cache, dout, dlast, truncate, input_grads):
             dout_tm = None if part is None else np.ascontiguousarray(part.transpose(1, 0, 2))
             own = {s: None if v is None else v[slot] for s, v in dlast.items()}
             g, dx, d0 = module._cell_backward(spec.layer_params(params, layer, direction, keys),
-                                              cache.caches[slot], dout_tm, own, truncate, want_dx)
+                                              cache.caches[slot], dout_tm, own, truncate, want_dx,
+                                              loops=loops)
             grads.update({k + spec.suffix(layer, direction): v for k, v in g.items()})
             if want_dx:
                 dx = dx[:, ::-1] if direction else dx
