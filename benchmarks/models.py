@@ -5,8 +5,8 @@ options with its data, drawn from a fixed seed. A contender computes the loss an
 gradient of every parameter for it:
 
 - ``ours``: the model's ``manual.<model>.loss_and_grads`` (float64 and, with every array
-  cast, float32), and each other installed implementation of it in the table (the RNN's
-  compiled loops, ``rnn_numba``: "ours numba");
+  cast, float32), and each other installed implementation of it in the table (the compiled
+  loops, ``rnn_numba`` and, for the recurrent layers, ``seqnet_numba``: "ours numba");
 - ``autograd``: ``autograd.value_and_grad`` of the model's ``auto.<model>.loss``;
 - the other libraries (:data:`LIBRARIES`), each optional, imported only when asked for
   and installed, float64 and float32:

@@ -278,7 +278,8 @@ def markdown(cases, rates, commands, info, settings, quick=False):
             "is installed): `compiled.rnn`, the table's `rnn_numba`, the same RNN and code with the "
             "recurrent layer's time loops compiled (up to 32 hidden units a whole loop is one "
             "kernel; above, BLAS's step GEMM and one compiled elementwise pass), compiled by a "
-            "first call before anything is checked or timed.", "",
+            "first call before anything is checked or timed; for the recurrent layers, "
+            "`compiled.seqnet` (`seqnet_numba`), every cell's loops compiled the same way.", "",
             *(["JAX: `jax.jit(jax.value_and_grad(loss))` of a pure function of our parameter dict, "
             "each layer's recurrence a `jax.lax.scan` over its input projection, compiled by a "
             "first call before anything is checked or timed; every call waits for its results "

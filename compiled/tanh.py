@@ -26,8 +26,25 @@ _LN2_LO = 1.90821492927058770002e-10
 # q(r) = expm1(r) / r = sum r^k / (k + 1)!, k = 0 .. 13, highest first: for |r| <= ln2/2 the
 # first term left out, r^14 / 15!, is below 1e-18 of q
 _Q = np.array([1.0 / math.factorial(k + 1) for k in range(13, -1, -1)])
-# 2^-(2^b), b = 0 .. 5: 2^n for n in [-58, 0] as a product over the bits of -n
-_POW2 = np.array([2.0 ** -(2 ** b) for b in range(6)])
+# 2^-(2^b), b = 0 .. 10: 2^n for n in [-2047, 0] as a product over the bits of -n
+_POW2 = np.array([2.0 ** -(2 ** b) for b in range(11)])
+
+
+@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})
+def exp_parts(y, bits):
+    """e^y = scale * (1 + em) for y <= 0 with -y < 2^bits ln2 (``bits`` at most 11), both
+    exact to rounding: scale = 2^n is a product of powers of two, em = expm1(r) with
+    |r| <= ln2/2 (Cody and Waite's reduction, then the series)."""
+    n = math.floor(y * _LOG2E + 0.5)
+    r = (y - n * _LN2_HI) - n * _LN2_LO
+    q = 0.0
+    for i in range(_Q.size):
+        q = q * r + _Q[i]
+    k = int(-n)
+    scale = 1.0
+    for b in range(bits):
+        scale *= _POW2[b] if k & (1 << b) else 1.0
+    return scale, r * q
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath={"contract"})
@@ -35,17 +52,7 @@ def tanh(x):
     if x != x:
         return x
     a = min(abs(x), 20.0)
-    y = -2.0 * a
-    n = math.floor(y * _LOG2E + 0.5)             # n in [-58, 0]
-    r = (y - n * _LN2_HI) - n * _LN2_LO
-    q = 0.0
-    for i in range(_Q.size):
-        q = q * r + _Q[i]
-    em = r * q                                   # expm1(r)
-    k = int(-n)
-    scale = 1.0
-    for b in range(6):
-        scale *= _POW2[b] if k & (1 << b) else 1.0
-    if k != 0:
+    scale, em = exp_parts(-2.0 * a, 6)           # n in [-58, 0]: 6 bits
+    if scale != 1.0:
         em = scale * (1.0 + em) - 1.0            # expm1(y) = 2^n e^r - 1
     return math.copysign(-em / (2.0 + em), x)

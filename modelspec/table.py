@@ -9,9 +9,9 @@ live, by convention:
 - its autograd twin: ``auto.layers.<name>`` or ``auto.<name>``;
 - its contract: ``modelspec.<name>``.
 
-An entry may also be another implementation of one of them (:data:`RNN_NUMBA`, compiled):
-it is checked like the others against the twin of the entry it implements. :data:`ENTRIES`
-holds those whose optional package is installed.
+An entry may also be another implementation of one of them (:data:`RNN_NUMBA` and
+:data:`SEQNET_NUMBA`, compiled): it is checked like the others against the twin of the
+entry it implements. :data:`ENTRIES` holds those whose optional package is installed.
 
 Modules are imported only when asked for (:meth:`Entry.manual_module`, ...), so reading
 the table imports neither NumPy-heavy code nor autograd.
@@ -99,9 +99,13 @@ RNN_NUMBA = Entry("rnn_numba", "model",
                   "the rnn model with the recurrent layer's time loops compiled by numba "
                   "(optional extra [numba]; above 32 hidden units a step's GEMM is BLAS's)",
                   module="compiled.rnn", implements=RNN.name, requires="numba")
+SEQNET_NUMBA = Entry("seqnet_numba", "model",
+                     "the seqnet model with every cell's time loops (recurrent, lstm, gru) compiled "
+                     "by numba (optional extra [numba])",
+                     module="compiled.seqnet", implements=SEQNET.name, requires="numba")
 
 ALL_ENTRIES = (LINEAR, ACTIVATION, RECURRENT, LSTM, GRU, EMBEDDING, STACK, MLP, RNN, SEQNET,
-               RNN_NUMBA)
+               RNN_NUMBA, SEQNET_NUMBA)
 # the entries whose optional package is installed
 ENTRIES = tuple(e for e in ALL_ENTRIES
                 if e.requires is None or importlib.util.find_spec(e.requires) is not None)

@@ -1,17 +1,20 @@
 """Bugs of a compiled path (see :mod:`crosscheck.zoo.bugs`): the numba time loops of
 :mod:`compiled.recurrent` with one mistake at their interface, checked as the compiled
-RNN model (``table.RNN_NUMBA``) like the correct loops. Present when numba is installed.
+RNN model (``table.RNN_NUMBA``) like the correct loops, and the LSTM's and GRU's
+(:mod:`compiled.lstm`, :mod:`compiled.gru`) checked as the compiled sequence network
+(``table.SEQNET_NUMBA``). Present when numba is installed.
 """
 import functools
 
 import numpy as np
 
-from compiled import kernels, recurrent
+from compiled import gru, kernels, lstm, recurrent
 from compiled import rnn as compiled_rnn
+from compiled import seqnet as compiled_seqnet
 from crosscheck.zoo.bugs import Bug
 from modelspec import table
 
-MODEL = table.RNN_NUMBA.name
+MODEL, SEQNET = table.RNN_NUMBA.name, table.SEQNET_NUMBA.name
 
 
 def _carry_with_Whh(WhhT, hs, dh_out, activation, first, carry_to_first=True):
@@ -39,6 +42,37 @@ def _bug(**loops):
     return compiled_rnn.with_loops(recurrent.LOOPS._replace(**loops)).loss_and_grads
 
 
+def _lstm_forward_without_bias(gates, hs, cs, tanh_c, Whh, bh):
+    # the compiled step leaves out + bh
+    lstm.LOOPS.forward_steps(gates, hs, cs, tanh_c, Whh, np.zeros_like(bh))
+
+
+def _lstm_skips_tanh_derivative(WhhT, gates, local, dtanh, dh_out, dh, dc, first, da, to_state0):
+    # dh_t reaches c_t as dh * o, without tanh'(c_t) = 1 - tanh(c_t)^2
+    o = gates[..., 3 * dh.shape[-1]:]
+    return lstm.LOOPS.bptt(WhhT, gates, local, np.ascontiguousarray(o), dh_out, dh, dc, first, da,
+                           to_state0)
+
+
+def _lstm_window_one_step_short(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, k, da):
+    return lstm.LOOPS.bptt_window(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, max(1, k - 1), da)
+
+
+def _gru_forward_without_bhh(gates, hs, ahn, Whh, bhh):
+    # the compiled step leaves out + bhh (bxh is added before the loop)
+    gru.LOOPS.forward_steps(gates, hs, ahn, Whh, np.zeros_like(bhh))
+
+
+def _gru_carry_without_direct_path(WhhT, z, dah, dh_out, carry_to_first=True):
+    # h_t = (1 - z) * n + z * h_{t-1}: the direct path z * dh to h_{t-1} left out
+    return gru.LOOPS.bptt(WhhT, np.zeros_like(z), dah, dh_out, carry_to_first)
+
+
+def _seqnet_bug(cell, **loops):
+    return compiled_seqnet.with_loops(
+        {**compiled_seqnet.LOOPS, cell: compiled_seqnet.LOOPS[cell]._replace(**loops)}).loss_and_grads
+
+
 BUGS = [
     Bug("numba_carry_with_Whh", MODEL,
         "the compiled BPTT's written-out carry GEMM reads Whh where Whh.T is meant",
@@ -52,4 +86,19 @@ BUGS = [
     Bug("numba_forward_without_bias", MODEL,
         "the compiled forward step leaves out the bias bh",
         "classic", _bug(forward_steps=_forward_without_bias), MODEL),
+    Bug("numba_lstm_forward_without_bias", SEQNET,
+        "the compiled LSTM step leaves out the bias bh",
+        "classic", _seqnet_bug(table.LSTM.name, forward_steps=_lstm_forward_without_bias), SEQNET),
+    Bug("numba_lstm_skips_tanh_derivative", SEQNET,
+        "the compiled LSTM BPTT sends dh_t to c_t as dh * o, without tanh'(c_t)",
+        "classic", _seqnet_bug(table.LSTM.name, bptt=_lstm_skips_tanh_derivative), SEQNET),
+    Bug("numba_lstm_window_one_step_short", SEQNET,
+        "the compiled LSTM truncated BPTT (a loss at every step) carries each term k - 1 steps, not k",
+        "classic", _seqnet_bug(table.LSTM.name, bptt_window=_lstm_window_one_step_short), SEQNET),
+    Bug("numba_gru_forward_without_bhh", SEQNET,
+        "the compiled GRU step leaves out the recurrent bias bhh",
+        "classic", _seqnet_bug(table.GRU.name, forward_steps=_gru_forward_without_bhh), SEQNET),
+    Bug("numba_gru_carry_without_direct_path", SEQNET,
+        "the compiled GRU BPTT drops the direct path z * dh from h_t to h_{t-1}",
+        "classic", _seqnet_bug(table.GRU.name, bptt=_gru_carry_without_direct_path), SEQNET),
 ]
