@@ -7,7 +7,7 @@
 - the loops, one module per cell, each a ``manual.layers.recurrent.Loops`` with the
   signatures of that layer's ``NUMPY_LOOPS``: :mod:`compiled.recurrent` (its kernels in
   :mod:`compiled.kernels`), :mod:`compiled.lstm`, :mod:`compiled.gru`;
-- :mod:`compiled.tanh` and :mod:`compiled.sigmoid`: vectorisable tanh and sigmoid.
+- :mod:`compiled.elementwise`: vectorisable tanh and sigmoid, float64 and float32.
 
 The table's entries ``rnn_numba`` and ``seqnet_numba`` (``modelspec.table.RNN_NUMBA``,
 ``SEQNET_NUMBA``) register the models with the cross-check, against the autograd twins of

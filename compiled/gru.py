@@ -24,16 +24,15 @@ on its own) is one kernel up to the crossover too; above it NumPy's ``_carry_win
 a step).
 
 Results differ from NumPy's in the last bits: the written-out GEMMs sum in another order
-than BLAS and fuse multiply-adds, and :func:`compiled.tanh.tanh` and
-:func:`compiled.sigmoid.sigmoid` are a few ulp off NumPy's; over T steps these differences
+than BLAS and fuse multiply-adds, and :mod:`compiled.elementwise`'s tanh and sigmoid are
+a few ulp off NumPy's; over T steps these differences
 are carried (and damped: with gates in (0, 1) and moderate weights a step contracts).
 """
 import numpy as np
 
 from compiled.kernels import jit, matmul_into
 from compiled.recurrent import COMPILED_UP_TO
-from compiled.sigmoid import sigmoid
-from compiled.tanh import tanh
+from compiled.elementwise import sigmoid, tanh
 from manual.layers import gru, recurrent
 
 

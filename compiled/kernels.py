@@ -12,7 +12,7 @@ tanh from NumPy's by a few ulp, so results differ from the NumPy loops in the la
 import numba
 import numpy as np
 
-from compiled.tanh import tanh
+from compiled.elementwise import tanh
 
 # every compiled kernel's options (the LSTM's and the GRU's too): cached on disk, NumPy's
 # floating-point errors (inf and NaN, no exceptions), multiply-adds fused

@@ -6,8 +6,7 @@ Everything around the loops (checks, the input projection, the weight gradients)
 compiled kernel (:mod:`compiled.kernels`, the step GEMMs written out); above it a step's GEMM
 is BLAS's (``np.matmul``, faster there) and its elementwise work one compiled pass. The
 crossover was measured on the loops alone (per step, (batch, H) = (16, 16) to (64, 128)):
-the written-out GEMM wins up to about 32 hidden units, BLAS's from 64. Above it, float32
-runs NumPy's loops (:func:`_numpy_is_faster`).
+the written-out GEMM wins up to about 32 hidden units, BLAS's from 64.
 """
 import numpy as np
 
@@ -21,16 +20,7 @@ def _relu(activation):
     return activation == "relu"
 
 
-def _numpy_is_faster(hs):
-    """Above the crossover in float32 NumPy's loops are faster: its float32 tanh is SIMD,
-    the compiled pass computes tanh in float64 (the benchmark at (64, 100, 128, 256): 49 ms
-    NumPy's, 54 ms compiled, many-to-one)."""
-    return hs.shape[2] > COMPILED_UP_TO and hs.dtype == np.float32
-
-
 def _forward_steps(hs, Whh, bh, activation):
-    if _numpy_is_faster(hs):
-        return recurrent._forward_steps(hs, Whh, bh, activation)
     relu = _relu(activation)
     if hs.shape[2] <= COMPILED_UP_TO:
         return kernels.forward_steps(hs, np.ascontiguousarray(Whh), bh, relu)
@@ -41,8 +31,6 @@ def _forward_steps(hs, Whh, bh, activation):
 
 
 def _bptt(WhhT, hs, dh_out, activation, first, carry_to_first=True):
-    if _numpy_is_faster(hs):
-        return recurrent._bptt(WhhT, hs, dh_out, activation, first, carry_to_first)
     relu, dh_out = _relu(activation), np.ascontiguousarray(dh_out)
     if hs.shape[2] <= COMPILED_UP_TO:
         dz, dh = kernels.bptt(WhhT, hs, dh_out, relu, first, carry_to_first)

@@ -12,8 +12,7 @@ numba = pytest.importorskip("numba", reason="numba is not installed: the compile
 
 from compiled import recurrent as compiled_loops  # noqa: E402
 from compiled import rnn as compiled_rnn  # noqa: E402
-from compiled.sigmoid import sigmoid  # noqa: E402
-from compiled.tanh import tanh  # noqa: E402
+from compiled.elementwise import sigmoid, tanh  # noqa: E402
 from manual import rnn  # noqa: E402
 from manual.layers import recurrent  # noqa: E402
 from modelspec import table  # noqa: E402
@@ -33,50 +32,62 @@ def _sigmoid_all(x, out):
 
 
 def _ulps(value, reference):
-    """|value - reference| in units of the reference's last place (of the smallest normal
-    number's for references below it)."""
-    spacing = np.spacing(np.maximum(np.abs(reference), np.finfo(np.float64).tiny))
-    return np.abs(value - reference) / spacing
+    """|value - reference| in units of the last place of the reference's dtype (of its
+    smallest normal number for references below it)."""
+    dtype = reference.dtype
+    spacing = np.spacing(np.maximum(np.abs(reference), np.finfo(dtype).tiny)).astype(np.float64)
+    return np.abs(value.astype(np.float64) - reference.astype(np.float64)) / spacing
 
 
-def test_tanh_is_within_4_ulp_of_numpy_everywhere_and_keeps_its_special_values():
+def _arguments(dtype, largest, edges):
+    """600,000 arguments of ``dtype`` and their negatives: ordinary, uniform up to
+    ``largest`` and log-uniform from the smallest normal number up, plus ``edges``."""
     rng = np.random.default_rng(0)
-    edges = np.array([0.17328679513998632, 0.1732867951399863, 20.0, 19.99, 0.3465735902799726, 1e-300,
-                      5e-324, 2.2250738585072014e-308, 1e-8, 0.5, 1.0, 3.0, 710.0, 1e308])
-    x = np.concatenate([rng.standard_normal(200_000) * 3, rng.uniform(-25, 25, 200_000),
-                        10.0 ** rng.uniform(-300, 1.5, 200_000), edges])
-    x = np.concatenate([x, -x])
+    tiny = np.finfo(dtype).tiny
+    x = np.concatenate([rng.standard_normal(200_000) * 3, rng.uniform(-largest, largest, 200_000),
+                        10.0 ** rng.uniform(np.log10(tiny), np.log10(largest), 200_000),
+                        edges, [tiny, np.finfo(dtype).smallest_subnormal, 1e-8, 0.5, 1.0, 3.0]])
+    x = x.astype(dtype)
+    return np.concatenate([x, -x])
+
+
+def _in_long_double(fn, x):
+    """fn computed in long double (x87's 64-bit significand on x86-64 Linux), rounded once
+    to x's dtype: a reference far more precise than either dtype."""
+    return fn(x.astype(np.longdouble)).astype(x.dtype)
+
+
+def _special_values(kernel, dtype):
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan], dtype=dtype)
+    got = np.empty_like(special)
+    kernel(special, got)
+    return got
+
+
+# the tanh: a rounded polynomial, 2^n (1 + ...) - 1 losing up to 2 bits, one division:
+# measured 3 ulp at most in either dtype; 4 leaves one for a compiler that contracts
+# differently. The sigmoid: e^-|x| to about 1 ulp, 1 + e and the division half an ulp
+# each: measured 2 ulp; 3 likewise
+@pytest.mark.parametrize("dtype, largest, edges", [
+    (np.float64, 800.0, [0.17328679513998632, 0.1732867951399863, 20.0, 19.99,
+                         0.3465735902799726, 36.7, 37.0, 708.4, 709.8, 744.0, 745.13, 745.2,
+                         745.3, 1e308]),
+    (np.float32, 120.0, [0.1732868, 9.0, 8.99, 0.3465736, 16.6, 17.0, 87.3, 88.7, 103.0, 103.9,
+                         104.0, 104.1, 3e38])])
+def test_tanh_and_sigmoid_are_within_a_few_ulp_everywhere_in_either_dtype(dtype, largest, edges):
+    x = _arguments(dtype, largest, edges)
     out = np.empty_like(x)
     _tanh_all(x, out)
-    # a rounded polynomial, 2^n (1 + ...) - 1 losing up to 2 bits, one division: measured
-    # 3 ulp at most; 4 leaves one for a compiler that contracts differently
-    assert _ulps(out, np.tanh(x)).max() <= 4
-    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan])
-    got = np.empty_like(special)
-    _tanh_all(special, got)
+    assert _ulps(out, _in_long_double(np.tanh, x)).max() <= 4
+    _sigmoid_all(x, out)
+    expit = _in_long_double(lambda z: np.exp(np.minimum(z, 0)) / (1 + np.exp(-np.abs(z))), x)
+    assert _ulps(out, expit).max() <= 3
+    assert out.dtype == dtype
+    got = _special_values(_tanh_all, dtype)
     assert list(got[:4]) == [0.0, 0.0, 1.0, -1.0] and np.isnan(got[4])
     assert np.signbit(got[1]) and not np.signbit(got[0])
-
-
-def test_sigmoid_is_within_3_ulp_of_an_extended_precision_reference_everywhere():
-    rng = np.random.default_rng(1)
-    edges = np.array([0.0, 1e-300, 5e-324, 0.34657359027997264, 36.7, 37.0, 708.4, 709.8,
-                      744.0, 745.13, 745.2, 745.3, 1e308])
-    x = np.concatenate([rng.standard_normal(200_000) * 3, rng.uniform(-800, 800, 200_000),
-                        10.0 ** rng.uniform(-300, 2.9, 200_000), edges])
-    x = np.concatenate([x, -x])
-    out = np.empty_like(x)
-    _sigmoid_all(x, out)
-    # the reference in long double (x87's 64-bit significand on x86-64 Linux), rounded once
-    xl = x.astype(np.longdouble)
-    reference = (np.exp(np.minimum(xl, 0)) / (1 + np.exp(-np.abs(xl)))).astype(np.float64)
-    # e^-|x| to about 1 ulp, 1 + e and the division half an ulp each: measured 2 ulp at
-    # most; 3 leaves one for a compiler that contracts differently
-    assert _ulps(out, reference).max() <= 3
-    special = np.array([np.inf, -np.inf, np.nan])
-    got = np.empty_like(special)
-    _sigmoid_all(special, got)
-    assert list(got[:2]) == [1.0, 0.0] and np.isnan(got[2])
+    got = _special_values(_sigmoid_all, dtype)
+    assert list(got[:4]) == [0.5, 0.5, 1.0, 0.0] and np.isnan(got[4])
 
 
 def _buffers(batch, steps, hidden, dtype, rng):

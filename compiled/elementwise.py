@@ -1,0 +1,132 @@
+"""tanh and sigmoid for compiled loops, float64 and float32: within a few ulp, vectorisable.
+
+``math.tanh`` or ``math.exp`` in a numba loop is a libm call per element (NumPy's float64
+``np.tanh`` costs about 20 ns an element on this kind of CPU), which is most of a recurrent
+step at small hidden sizes. These are one polynomial, one division and selects, so LLVM
+vectorises the loop around them: about 4 ns an element in float64 and 2 in float32 here.
+Each computes in its argument's precision (a float32 loop runs twice as many lanes); the
+tests (``tests/compiled/test_compiled.py``) measure their errors in ulp of that precision.
+
+Both rest on e^y = 2^n (1 + expm1(r)) for y <= 0: y = n ln2 + r with |r| <= ln2/2 (Cody and
+Waite's reduction, ln2 split in two so that n ln2_hi is exact), ``expm1(r) = r q(r)`` by
+its series (14 terms in float64, 8 in float32) and 2^n a product over the bits of -n.
+
+- tanh: for a = |x| and y = -2a, ``tanh(a) = -expm1(y) / (2 + expm1(y))`` (no cancellation
+  for any a), with expm1(y) = expm1(r) for n = 0 and 2^n (1 + expm1(r)) - 1 for n < 0
+  (then 2^n (1 + ...) <= 0.71: 1 - that loses at most 2 bits); tanh(x) = copysign(tanh(a),
+  x). |x| is clamped where tanh rounds to 1 (20 in float64, 9 in float32).
+- sigmoid: with e = e^-|x| (never above 1, so nothing overflows), 1 / (1 + e) for x >= 0
+  and e / (1 + e) for x < 0; e is exact to rounding down to the subnormals (|x| is clamped
+  where e^-|x| rounds to 0: 745.2 in float64, 104 in float32), so nothing cancels.
+
+NaN stays NaN; tanh(+-inf) = +-1, sigmoid(inf) = 1, sigmoid(-inf) = 0. Called outside
+compiled code, :func:`tanh` and :func:`sigmoid` are NumPy's.
+"""
+import math
+import warnings
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from numba import types
+from numba.core.errors import NumbaIRAssumptionWarning
+from numba.extending import overload
+
+# Numba inlines these into the loops (inline="always": LLVM then vectorises them) and, when
+# it rebuilds the loop's SSA form, notes that the inlined variables were not in the loop's
+# scope: a pedantic check of its own, about names only. Silenced for these variables alone.
+warnings.filterwarnings("ignore", message=r"variable '_implementations__locals__",
+                        category=NumbaIRAssumptionWarning)
+
+
+class _Precision(NamedTuple):
+    """One float type's constants: ln 2 = ln2_hi + ln2_lo (ln2_hi with trailing zero bits,
+    so n ln2_hi is exact), the series' terms, and each function's clamp and the bits of -n
+    it needs (n >= -clamp log2(e) * (2 for tanh, 1 for sigmoid))."""
+    ftype: type
+    ln2_hi: float
+    ln2_lo: float
+    terms: int
+    tanh_clamp: float
+    tanh_bits: int
+    sigmoid_clamp: float
+    sigmoid_bits: int
+
+
+# float64: fdlibm's ln2 split; the first term left out, r^14 / 15!, is below 1e-18 of q
+FLOAT64 = _Precision(np.float64, 6.93147180369123816490e-01, 1.90821492927058770002e-10, 14,
+                     20.0, 6, 745.2, 11)
+# float32: an 8-term series (r^8 / 9! below 2e-9 of q) and the float32 ln2 split
+FLOAT32 = _Precision(np.float32, 0.693145751953125, 1.428606765330187045e-06, 8, 9.0, 5, 104.0, 8)
+
+
+def _implementations(p):
+    """tanh and sigmoid in the precision ``p``: every constant of its float type, so that
+    numba keeps the arithmetic in it."""
+    f = p.ftype
+    log2e, ln2_hi, ln2_lo = f(1.4426950408889634), f(p.ln2_hi), f(p.ln2_lo)
+    q_coefficients = np.array([1.0 / math.factorial(k + 1) for k in range(p.terms - 1, -1, -1)],
+                              dtype=f)                     # q(r) = sum r^k / (k + 1)!, highest first
+    powers = np.array([2.0 ** -(2 ** b) for b in range(p.sigmoid_bits)], dtype=f)   # 2^-(2^b)
+    zero, half, one, two = f(0), f(0.5), f(1), f(2)
+    tanh_clamp, sigmoid_clamp = f(p.tanh_clamp), f(p.sigmoid_clamp)
+    tanh_bits, sigmoid_bits = p.tanh_bits, p.sigmoid_bits
+
+    @numba.njit(error_model="numpy", fastmath={"contract"})
+    def exp_parts(y, bits):
+        """e^y = scale * (1 + em) for y <= 0, -n below 2^bits."""
+        n = np.floor(y * log2e + half)
+        r = (y - n * ln2_hi) - n * ln2_lo
+        q = zero
+        for i in range(q_coefficients.size):
+            q = q * r + q_coefficients[i]
+        k = int(-n)
+        scale = one
+        for b in range(bits):
+            scale *= powers[b] if k & (1 << b) else one
+        return scale, r * q
+
+    def tanh(x):
+        scale, em = exp_parts(-two * min(abs(x), tanh_clamp), tanh_bits)
+        if scale != one:
+            em = scale * (one + em) - one        # expm1(y) = 2^n e^r - 1
+        t = math.copysign(-em / (two + em), x)
+        return x if x != x else t
+
+    def sigmoid(x):
+        scale, em = exp_parts(-min(abs(x), sigmoid_clamp), sigmoid_bits)
+        e = scale * (one + em)                   # e^-|x|
+        s = (e if x < zero else one) / (one + e)
+        return x if x != x else s
+
+    return tanh, sigmoid
+
+
+_BY_TYPE = {types.float64: _implementations(FLOAT64), types.float32: _implementations(FLOAT32)}
+_OPTIONS = dict(inline="always", jit_options={"error_model": "numpy", "fastmath": {"contract"}})
+
+
+def tanh(x):
+    """tanh of a float64 or float32 scalar in compiled code (NumPy's ``np.tanh`` outside it)."""
+    return np.tanh(x)
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x) of a float64 or float32 scalar in compiled code (NumPy outside it)."""
+    return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
+
+
+def _of(x, which):
+    """The implementation for x's float type: float32's for float32, float64's otherwise
+    (an integer or float16 argument is computed in float64)."""
+    return _BY_TYPE.get(x, _BY_TYPE[types.float64])[which]
+
+
+@overload(tanh, **_OPTIONS)
+def _tanh(x):
+    return _of(x, 0)
+
+
+@overload(sigmoid, **_OPTIONS)
+def _sigmoid(x):
+    return _of(x, 1)
