@@ -2,8 +2,8 @@
 
 The same loops as :mod:`manual.layers.recurrent` (``_forward_steps``, ``_bptt``,
 ``_bptt_window``), on the same time-major buffers, with each step's GEMM written out
-(row-major ``i, k, j`` order, which LLVM vectorises over j) and the elementwise work of a step
-fused into it: at small hidden sizes a step is then a few microseconds instead of a few
+(:func:`matmul_into`, also the LSTM's and GRU's) and the elementwise work of a step in the
+same kernel: at small hidden sizes a step is then a few microseconds instead of a few
 NumPy calls of a few microseconds each. For large hidden sizes, where BLAS's GEMM wins,
 :func:`activate` and :func:`backprop_activation` are a step's elementwise work in one pass.
 ``relu`` selects the activation (tanh otherwise). Summation order differs from BLAS and the
@@ -20,6 +20,32 @@ jit = numba.njit(cache=True, error_model="numpy", fastmath={"contract"})
 
 
 @jit
+def matmul_into(a, b, out, accumulate=False):
+    """``out = a @ b`` (or ``out += a @ b`` with ``accumulate``) written out, rows in
+    ``i, k, j`` order (vectorised over j), four rows of b a pass: a quarter of the loads and
+    stores of out, 1.2 to 2x faster than one row a pass at 16 to 64 hidden units. Every
+    cell's step GEMM. a ``(m, n)``, b ``(n, p)``, out ``(m, p)``, C-contiguous."""
+    m, n = a.shape
+    p = b.shape[1]
+    for i in range(m):
+        row = out[i]
+        if not accumulate:
+            for j in range(p):
+                row[j] = 0.0
+        k = 0
+        while k + 4 <= n:
+            a0, a1, a2, a3 = a[i, k], a[i, k + 1], a[i, k + 2], a[i, k + 3]
+            b0, b1, b2, b3 = b[k], b[k + 1], b[k + 2], b[k + 3]
+            for j in range(p):
+                row[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j]
+            k += 4
+        for k in range(k, n):                    # the last n % 4 rows of b
+            a_ik = a[i, k]
+            for j in range(p):
+                row[j] += a_ik * b[k, j]
+
+
+@jit
 def forward_steps(hs, Whh, bh, relu):
     """Steps t = 1 .. T in place: on entry ``hs[t]`` holds ``x_t @ Wxh`` (t >= 1) and
     ``hs[0]`` the initial state; on return ``hs[t] = act(hs[t] + h_{t-1} @ Whh + bh)``.
@@ -28,20 +54,16 @@ def forward_steps(hs, Whh, bh, relu):
     """
     steps, batch, hidden = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
     for t in range(1, steps + 1):
+        matmul_into(hs[t - 1], Whh, hs[t], True)  # z_t = x_t @ Wxh + h_{t-1} @ Whh ...
         for i in range(batch):
-            z, h_prev = hs[t, i], hs[t - 1, i]
-            for j in range(hidden):
-                z[j] += bh[j]
-            for k in range(hidden):              # z += h_{t-1} @ Whh
-                a = h_prev[k]
-                for j in range(hidden):
-                    z[j] += a * Whh[k, j]
+            z = hs[t, i]
             if relu:
                 for j in range(hidden):
-                    z[j] = 0.0 if z[j] < 0.0 else z[j]   # NaN stays NaN, as np.maximum
+                    v = z[j] + bh[j]              # ... + bh
+                    z[j] = 0.0 if v < 0.0 else v  # NaN stays NaN, as np.maximum
             else:
                 for j in range(hidden):
-                    z[j] = tanh(z[j])
+                    z[j] = tanh(z[j] + bh[j])
 
 
 @jit
@@ -75,15 +97,8 @@ def _backprop_step(dh, h, WhhT, dz, dh_prev, relu, carry):
     """One step back: ``dz = dh * act'(z)`` from ``h = act(z)``, then (if carry)
     ``dh_prev = dz @ Whh.T``. dh, h, dz, dh_prev ``(batch, H)``; WhhT ``(H, H)``."""
     backprop_activation(dh, h, dz, relu)
-    batch, hidden = dh.shape
-    for i in range(batch):
-        if carry:
-            for j in range(hidden):
-                dh_prev[i, j] = 0.0
-            for k in range(hidden):              # dh_prev = dz @ Whh.T
-                g = dz[i, k]
-                for j in range(hidden):
-                    dh_prev[i, j] += g * WhhT[k, j]
+    if carry:
+        matmul_into(dz, WhhT, dh_prev, False)
 
 
 @jit
@@ -131,28 +146,3 @@ def bptt_window(WhhT, hs, dh_out, relu, k):
     for term in range(1, k):                     # terms 1 .. k-1 reach h_0
         dh0 += g[term]
     return dz, dh0
-
-
-@jit
-def matmul_into(a, b, out):
-    """``out = a @ b`` written out, rows in ``i, k, j`` order (vectorised over j), four
-    rows of b a pass: a quarter of the loads and stores of out, 1.2 to 2x faster than one
-    row a pass at 16 to 64 hidden units. The LSTM's and GRU's step GEMM. a ``(m, n)``,
-    b ``(n, p)``, out ``(m, p)``, C-contiguous."""
-    m, n = a.shape
-    p = b.shape[1]
-    for i in range(m):
-        row = out[i]
-        for j in range(p):
-            row[j] = 0.0
-        k = 0
-        while k + 4 <= n:
-            a0, a1, a2, a3 = a[i, k], a[i, k + 1], a[i, k + 2], a[i, k + 3]
-            b0, b1, b2, b3 = b[k], b[k + 1], b[k + 2], b[k + 3]
-            for j in range(p):
-                row[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j]
-            k += 4
-        for k in range(k, n):                    # the last n % 4 rows of b
-            a_ik = a[i, k]
-            for j in range(p):
-                row[j] += a_ik * b[k, j]
