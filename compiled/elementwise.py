@@ -21,6 +21,10 @@ its series (14 terms in float64, 8 in float32) and 2^n a product over the bits o
 
 NaN stays NaN; tanh(+-inf) = +-1, sigmoid(inf) = 1, sigmoid(-inf) = 0. Called outside
 compiled code, :func:`tanh` and :func:`sigmoid` are NumPy's.
+
+For developers: numba's on-disk cache (``cache=True``) is keyed by each kernel's own source
+file, so a kernel in another module that inlines these keeps its old machine code after an
+edit here. Delete ``compiled/__pycache__`` after changing this file.
 """
 import math
 import warnings
