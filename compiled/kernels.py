@@ -22,27 +22,37 @@ jit = numba.njit(cache=True, error_model="numpy", fastmath={"contract"})
 @jit
 def matmul_into(a, b, out, accumulate=False):
     """``out = a @ b`` (or ``out += a @ b`` with ``accumulate``) written out, rows in
-    ``i, k, j`` order (vectorised over j), four rows of b a pass: a quarter of the loads and
-    stores of out, 1.2 to 2x faster than one row a pass at 16 to 64 hidden units. Every
-    cell's step GEMM. a ``(m, n)``, b ``(n, p)``, out ``(m, p)``, C-contiguous."""
+    ``i, k, j`` order (vectorised over j), two rows of a and four rows of b a pass: each
+    load of b serves two rows of out, and each load and store of out four rows of b (1.15x
+    to 1.4x faster than one row of a a pass at 16 to 64 hidden units, 2 to 4x than one row
+    of b). Every cell's step GEMM. a ``(m, n)``, b ``(n, p)``, out ``(m, p)``, C-contiguous."""
     m, n = a.shape
     p = b.shape[1]
-    for i in range(m):
-        row = out[i]
-        if not accumulate:
-            for j in range(p):
-                row[j] = 0.0
+    if not accumulate:
+        out[:] = 0.0
+    for i in range(0, m - 1, 2):
+        r0, r1 = out[i], out[i + 1]
         k = 0
         while k + 4 <= n:
-            a0, a1, a2, a3 = a[i, k], a[i, k + 1], a[i, k + 2], a[i, k + 3]
+            a00, a01, a02, a03 = a[i, k], a[i, k + 1], a[i, k + 2], a[i, k + 3]
+            a10, a11, a12, a13 = a[i + 1, k], a[i + 1, k + 1], a[i + 1, k + 2], a[i + 1, k + 3]
             b0, b1, b2, b3 = b[k], b[k + 1], b[k + 2], b[k + 3]
             for j in range(p):
-                row[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j]
+                v0, v1, v2, v3 = b0[j], b1[j], b2[j], b3[j]
+                r0[j] += a00 * v0 + a01 * v1 + a02 * v2 + a03 * v3
+                r1[j] += a10 * v0 + a11 * v1 + a12 * v2 + a13 * v3
             k += 4
         for k in range(k, n):                    # the last n % 4 rows of b
-            a_ik = a[i, k]
+            a0k, a1k = a[i, k], a[i + 1, k]
             for j in range(p):
-                row[j] += a_ik * b[k, j]
+                r0[j] += a0k * b[k, j]
+                r1[j] += a1k * b[k, j]
+    if m % 2:                                    # the last row of an odd m
+        row = out[m - 1]
+        for k in range(n):
+            a_k = a[m - 1, k]
+            for j in range(p):
+                row[j] += a_k * b[k, j]
 
 
 @jit
