@@ -3,9 +3,10 @@
 ``math.tanh`` or ``math.exp`` in a numba loop is a libm call per element (NumPy's float64
 ``np.tanh`` costs about 20 ns an element on this kind of CPU), which is most of a recurrent
 step at small hidden sizes. These are one polynomial, one division, a table lookup and
-selects, so LLVM vectorises the loop around them: about 4 ns an element in float64 and 2 in
-float32 on an AMD EPYC with AVX2, 2 and 1 on an Intel Xeon with AVX-512 (whose NumPy tanh,
-using AVX-512, is as fast: 1.7 to 2 ns and 0.4).
+selects, so LLVM vectorises the loop around them: about 2 ns an element in float64 and 1
+in float32 on an Intel Xeon with AVX-512 (whose NumPy tanh, using AVX-512, is as fast in
+float64, 1.7 to 2 ns, and faster in float32, 0.4); on an AMD EPYC with AVX2 only, measured
+before the table below replaced a product over the bits of -n, about 4 and 2.
 Each computes in its argument's precision (a float32 loop runs twice as many lanes); the
 tests (``tests/compiled/test_compiled.py``) measure their errors in ulp of that precision.
 
@@ -13,8 +14,8 @@ Both rest on e^y = 2^n (1 + expm1(r)) for y <= 0: y = n ln2 + r with |r| <= ln2/
 Waite's reduction, ln2 split in two so that n ln2_hi is exact), ``expm1(r) = r q(r)`` by
 its series (14 terms in float64, 8 in float32) and 2^n read from a table of 2^-k, exact
 (k up to what the sigmoid's clamp needs: 1076 entries in float64, 151 in float32). A product
-over the bits of -n, branch-free too, kept LLVM from vectorising a loop around the sigmoid
-(11 bits) on an AVX-512 Xeon; the lookup is a gather, vectorised there and with AVX2.
+over the bits of -n made a loop around the sigmoid (11 bits) about 5x slower on an AVX-512
+Xeon; the lookup is a gather, vectorised there (a CPU with AVX2 only was not measured).
 
 - tanh: for a = |x| and y = -2a, ``tanh(a) = -expm1(y) / (2 + expm1(y))`` (no cancellation
   for any a), with expm1(y) = expm1(r) for n = 0 and 2^n (1 + expm1(r)) - 1 for n < 0
@@ -104,8 +105,8 @@ def _implementations(p):
         scale, em = exp_parts(-safe)
         e = scale * (one + em)                   # e^-|x|
         s = (e if x < zero else one) / (one + e)
-        # NaN in, NaN out by arithmetic (kept - kept is 0 or NaN): a select on x != x here
-        # keeps LLVM from vectorising the loop around it (seen on an AVX-512 Xeon: 5x slower)
+        # NaN in, NaN out by arithmetic (kept - kept is 0 or NaN): with a select on x != x
+        # here LLVM did not vectorise the loop around it (seen on an AVX-512 Xeon: 4x slower)
         return s + (kept - kept)
 
     return tanh, sigmoid

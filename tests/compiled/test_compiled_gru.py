@@ -70,30 +70,19 @@ def test_forward_steps_give_numpys_gates_states_and_ahn(batch, steps, hidden, dt
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch, steps, hidden", SIZES)
-def test_bptt_from_a_gradient_at_every_state(batch, steps, hidden, dtype):
+@pytest.mark.parametrize("where", ["every state", "the last state"])
+def test_bptt_from_a_gradient_at_every_state_or_the_last(where, batch, steps, hidden, dtype):
     cache, WhhT, dout_tm = _backward_inputs(batch, steps, hidden, dtype)
-    assert not dout_tm.flags.c_contiguous or batch == 1 or steps == 1
-    _, dah = gru._factors(cache, 0)
-    for carry_to_first in (True, False):
-        (dhs, dh0), (ref_dhs, ref_dh0) = (
-            loops.bptt(WhhT, _update_gates(cache, 0), dah, dout_tm, carry_to_first)
-            for loops in (COMPILED, NUMPY))
-        _close(dhs, ref_dhs, dtype)
-        assert (dh0 is None) == (ref_dh0 is None) == (not carry_to_first)
-        if carry_to_first:
-            _close(dh0, ref_dh0, dtype)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("batch, steps, hidden", SIZES)
-def test_bptt_from_a_gradient_at_the_last_state_from_any_first_step(batch, steps, hidden, dtype):
-    cache, WhhT, dout_tm = _backward_inputs(batch, steps, hidden, dtype)
-    dh_last = dout_tm[-1:]
-    for first in sorted({0, 1, steps - 1} & set(range(steps))):   # full, and truncated BPTT
+    if where == "every state":
+        assert not dout_tm.flags.c_contiguous or batch == 1 or steps == 1
+        dh_out, firsts = dout_tm, [0]
+    else:                                        # full, and truncated BPTT from any first step
+        dh_out, firsts = dout_tm[-1:], sorted({0, 1, steps - 1} & set(range(steps)))
+    for first in firsts:
         _, dah = gru._factors(cache, first)
         for carry_to_first in (True, False):
             (dhs, dh), (ref_dhs, ref_dh) = (
-                loops.bptt(WhhT, _update_gates(cache, first), dah, dh_last, carry_to_first)
+                loops.bptt(WhhT, _update_gates(cache, first), dah, dh_out, carry_to_first)
                 for loops in (COMPILED, NUMPY))
             _close(dhs, ref_dhs, dtype)
             assert (dh is None) == (ref_dh is None) == (not carry_to_first)
