@@ -214,3 +214,4 @@ def test_the_example_gets_the_numpy_gradients_and_a_passing_check(monkeypatch, c
     assert difference < 1e-12 and speedup > 0          # (speed is the benchmark's to measure)
     assert result.ok and result.model == table.RNN_NUMBA.name
     assert "examples agree" in capsys.readouterr().out
+    assert example.run_seqnet() < 1e-12                # manual.seqnet's gradients, to rounding
