@@ -4,7 +4,8 @@ split by what the functions do.
 - case generation: the model's Hypothesis strategy (the composites of
   ``crosscheck/strategies.py``);
 - autograd: ``check._auto_value_and_grads`` (the autograd twin's loss and gradients);
-- finite differences: ``numeric.numeric_grad`` and ``check._numeric_input_grads``;
+- finite differences: ``numeric.numeric_grad`` (every entry) and
+  ``numeric.directional_derivatives`` (along a direction per key);
 - checked function: ``contracts.call`` (the hand-written function, the public path of a
   model and the contracts' re-calls);
 - comparison: ``compare.compare``;
@@ -24,9 +25,8 @@ _STRATEGIES = "crosscheck/strategies.py"
 CATEGORIES = {
     "case generation": lambda path, name: path.endswith(_STRATEGIES) and name.endswith("cases"),
     "autograd": lambda path, name: path.endswith("crosscheck/check.py") and name == "_auto_value_and_grads",
-    "finite differences": lambda path, name: ((path.endswith("crosscheck/numeric.py") and name == "numeric_grad")
-                                              or (path.endswith("crosscheck/check.py")
-                                                  and name == "_numeric_input_grads")),
+    "finite differences": lambda path, name: (path.endswith("crosscheck/numeric.py")
+                                              and name in ("numeric_grad", "directional_derivatives")),
     "checked function": lambda path, name: path.endswith("crosscheck/contracts.py") and name == "call",
     "comparison": lambda path, name: path.endswith("crosscheck/compare.py") and name == "compare",
 }

@@ -22,11 +22,13 @@ from hypothesis import seed as hypothesis_seed
 
 from crosscheck import contracts, profiles, registry
 from crosscheck.compare import Comparison, check_tolerances, compare
-from crosscheck.numeric import FD_RTOL, check_callable, check_param_dict, fd_atol, numeric_grad
+from crosscheck.numeric import (FD_RTOL, check_callable, check_param_dict, compare_directional,
+                                directional_derivatives, fd_atol, numeric_grad, random_directions)
 from modelspec.checks import check_flag
 
-# Finite differences cost two loss evaluations per scalar parameter; verify asks for
-# them only on cases with at most this many parameter entries.
+# Finite differences of every entry, which a disagreement is reported with, cost two loss
+# evaluations per entry; verify asks for finite differences only on cases with at most
+# this many entries.
 FD_MAX_PARAMETERS = 60
 
 
@@ -95,7 +97,9 @@ class CaseReport(NamedTuple):
     """The outcome of one case: the checked gradients against autograd, and against finite
     differences (``numeric``, None where they were not taken). ``references`` holds the
     arrays behind both (``{"autograd": {...}, "finite differences": {...}}``), so that a
-    disagreement can show all three values at its index."""
+    disagreement can show all three values at its index (where everything agreed, the
+    finite differences may be one number per key, along a random direction: see
+    :func:`check_case`)."""
     ok: bool
     autograd: Comparison
     numeric: Optional[Comparison]
@@ -130,20 +134,23 @@ def _float_inputs(case, in_grads, arg_names):
             if isinstance(given.get(name), np.ndarray) and given[name].dtype.kind == "f"}
 
 
-def _numeric_input_grads(auto_loss, case, arg_names, inputs):
-    """Central differences of ``auto_loss`` on ``case`` for each of ``inputs`` (``{name:
-    array}``, data arguments or array options), keyed ``d<name>``; every float array of
-    the case in float64, as :func:`crosscheck.numeric.numeric_grad` takes them."""
+def _differenced_loss(auto_loss, case, arg_names, inputs=False):
+    """The autograd twin's loss on ``case`` as a function of the arrays finite differences
+    move: ``loss(params)``, or with ``inputs`` ``loss({name: array})`` for inputs (data
+    arguments or array options) put in their places; every float array of the case in
+    float64, as :func:`crosscheck.numeric.numeric_grad` takes them."""
     def wide(value):
         return value.astype(np.float64) if isinstance(value, np.ndarray) and value.dtype.kind == "f" else value
     args, options = [wide(a) for a in case.args], {k: wide(v) for k, v in case.options.items()}
     params = {k: wide(v) for k, v in case.params.items()}
+    if not inputs:
+        return lambda p: auto_loss(p, *args, **options)
 
     def loss(given):
         call_args, call_options = _substituted(args, options, arg_names, given)
         return auto_loss(params, *call_args, **call_options)
 
-    return {f"d{name}": g for name, g in numeric_grad(loss, inputs).items()}
+    return loss
 
 
 def check_case(model, case, *, manual=None, input_grads=None, numeric=True, rtol=None, atol=None,
@@ -154,9 +161,12 @@ def check_case(model, case, *, manual=None, input_grads=None, numeric=True, rtol
     also compare gradients for ``model.input_grads`` (default: only when checking the
     model's own function, which can return them); numeric: add finite differences as a
     third opinion when the case is small and smooth (of the parameters; of the compared
-    inputs when the case has no parameters); repeat: call the function twice and
-    require the same answer. Raises :class:`crosscheck.contracts.UsageError` (a TypeError)
-    or :class:`~crosscheck.contracts.ContractError` (see there); what the checked function
+    inputs when the case has no parameters): along one random direction per key where
+    the gradients agree with autograd and those agree (``report.numeric`` has a number
+    per key, no index), else of every entry (a disagreement's index and values); repeat:
+    call the function twice and require the same answer. Raises
+    :class:`crosscheck.contracts.UsageError` (a TypeError) or
+    :class:`~crosscheck.contracts.ContractError` (see there); what the checked function
     raises otherwise propagates. Refused by name before any call: an unknown model, a case
     that is not a :class:`Case` or whose params are not a dict of finite float arrays of one
     dtype, manual not None or callable, input_grads not None/bool, numeric or repeat not
@@ -189,18 +199,31 @@ def check_case(model, case, *, manual=None, input_grads=None, numeric=True, rtol
     differenced = case.params if n_params else _float_inputs(case, in_grads, model.arg_names)
     if (numeric and differenced and sum(np.size(v) for v in differenced.values()) <= FD_MAX_PARAMETERS
             and model.smooth(case)):
+        loss_fn = _differenced_loss(model.auto, case, model.arg_names, inputs=not n_params)
+        prefix = "" if n_params else "d"        # input gradients are keyed d<name>
         if n_params:
-            fd, checked = numeric_grad(model.auto, case.params, *case.args, **case.options), grads
+            checked, reference = grads, ref_grads
         else:
-            fd = _numeric_input_grads(model.auto, case, model.arg_names, differenced)
             checked = {f"d{name}": in_grads[name] for name in differenced}
+            reference = {f"d{name}": ref_in[name] for name in differenced}
         lowest = min(np.asarray(v).dtype.itemsize for v in differenced.values())
         fd_rtol, fd_abs = (FD_RTOL, fd_atol(ref_loss)) if lowest == 8 else (None, None)
-        # the checked gradients themselves against the third opinion: where they agree with
-        # autograd and autograd does not agree with finite differences, the report still
-        # shows the user's value
-        against_fd = compare(checked, fd, rtol=fd_rtol, atol=fd_abs)
-        references["finite differences"] = fd
+        if against_auto.ok:
+            # the fast path: one difference per key, along a random direction
+            directions = random_directions(differenced)
+            along = directional_derivatives(loss_fn, differenced, directions)
+            directions = {prefix + k: u for k, u in directions.items()}
+            along = {prefix + k: d for k, d in along.items()}
+            against_fd = compare_directional(checked, reference, directions, along, rtol=fd_rtol, atol=fd_abs)
+            references["finite differences"] = {k: np.asarray(d) for k, d in along.items()}
+        if against_fd is None or not against_fd.ok:
+            # every entry: a disagreement is reported at its index, with all three values;
+            # the checked gradients themselves against the third opinion: where they agree
+            # with autograd and autograd does not agree with finite differences, the
+            # report still shows the user's value
+            fd = {prefix + k: g for k, g in numeric_grad(loss_fn, differenced).items()}
+            against_fd = compare(checked, fd, rtol=fd_rtol, atol=fd_abs)
+            references["finite differences"] = fd
     ok = against_auto.ok and (against_fd is None or against_fd.ok)
     return CaseReport(ok, against_auto, against_fd, references)
 

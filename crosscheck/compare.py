@@ -104,7 +104,9 @@ def _checked_dict(name, values):
     return out
 
 
-def _tolerances(dtype, rtol, atol):
+def tolerances_for(dtype, rtol, atol):
+    """``(rtol, atol)``: each given one, else the default for ``dtype`` (float64's for a
+    dtype without one)."""
     default_rtol, default_atol = DEFAULT_TOLERANCES.get(np.dtype(dtype), DEFAULT_TOLERANCES[np.dtype(np.float64)])
     return (default_rtol if rtol is None else rtol), (default_atol if atol is None else atol)
 
@@ -128,7 +130,7 @@ def compare_arrays(key, got, ref, *, rtol=None, atol=None):
         return KeyReport(key, False, ref.shape, nan, nan, None, nan, nan,
                          f"the {side} contains NaN or inf")
     lowest = got.dtype if got.dtype.kind == "f" and got.dtype.itemsize < ref.dtype.itemsize else ref.dtype
-    rtol, atol = _tolerances(lowest if lowest.kind == "f" else np.float64, rtol, atol)
+    rtol, atol = tolerances_for(lowest if lowest.kind == "f" else np.float64, rtol, atol)
     if got.size == 0:
         return KeyReport(key, True, ref.shape, 0.0, 0.0, None, nan, nan)
     err = np.abs(got.astype(np.float64) - ref.astype(np.float64))
