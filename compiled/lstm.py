@@ -2,8 +2,8 @@
 
 The same three loops as :mod:`manual.layers.lstm` (:data:`~manual.layers.lstm.NUMPY_LOOPS`:
 ``forward_steps``, ``bptt``, ``bptt_window``), with the same signatures, on the same
-time-major buffers; everything around them (checks, the input projection, the local
-derivatives of every step, the weight gradients) is ``manual.layers.lstm``'s.
+time-major buffers; everything around them (checks, the input projection, the weight
+gradients) is ``manual.layers.lstm``'s.
 
 Up to :data:`COMPILED_UP_TO` hidden units a whole loop is one kernel: each step's GEMM
 written out (row-major ``i, k, j`` order, which LLVM vectorises over j) and the step's
@@ -66,26 +66,35 @@ def forward_steps(gates, hs, cs, tanh_c, Whh, bh):
 
 
 @jit
-def step_back(local_t, dtanh_t, gates_t, dh, dc, da_t):
-    """As ``manual.layers.lstm._step_back``: backprop one step for the gradient (dh, dc) at
-    (h_t, c_t). Writes da_t ``(batch, 4H)``, dL/da_t; dc becomes the gradient at c_{t-1} (dh
-    is left as it is). local_t ``(batch, 4, H)``, dtanh_t ``(batch, H)``: from
-    ``_local_derivatives``; gates_t ``(batch, 4H)``, i, f, g, o; dh, dc ``(batch, H)``.
+def step_back(gates_t, c_prev, tanh_c_t, dh, dc, da_t):
+    """As ``manual.layers.lstm._step_back`` with its ``_local_derivatives`` fused in:
+    backprop one step for the gradient (dh, dc) at (h_t, c_t). Writes da_t ``(batch, 4H)``,
+    dL/da_t; dc becomes the gradient at c_{t-1} (dh is left as it is). gates_t ``(batch,
+    4H)``, i, f, g, o; c_prev ``(batch, H)``, c_{t-1}; tanh_c_t ``(batch, H)``; dh, dc
+    ``(batch, H)``. The local derivatives in the NumPy loop's order of operations.
     (Short loops: one loop doing it all ran half as fast.)"""
     batch, H = dh.shape
     for n in range(batch):
         for j in range(H):                       # through tanh(c_t) into c_t
-            dc[n, j] += dh[n, j] * dtanh_t[n, j]
-        for gate in range(3):                    # i, f, g: through c_t
-            for j in range(H):
-                da_t[n, gate * H + j] = dc[n, j] * local_t[n, gate, j]
-        for j in range(H):
-            da_t[n, 3 * H + j] = dh[n, j] * local_t[n, 3, j]   # o: through h_t
+            tanh_c = tanh_c_t[n, j]
+            dc[n, j] += dh[n, j] * ((1 - tanh_c * tanh_c) * gates_t[n, 3 * H + j])
+        for j in range(H):                       # i: c_t = f c_{t-1} + i g, through sigmoid
+            i = gates_t[n, j]
+            da_t[n, j] = dc[n, j] * ((1 - i) * i * gates_t[n, 2 * H + j])
+        for j in range(H):                       # f
+            f = gates_t[n, H + j]
+            da_t[n, H + j] = dc[n, j] * ((1 - f) * f * c_prev[n, j])
+        for j in range(H):                       # g, through tanh
+            g = gates_t[n, 2 * H + j]
+            da_t[n, 2 * H + j] = dc[n, j] * ((1 - g * g) * gates_t[n, j])
+        for j in range(H):                       # o: through h_t = o tanh(c_t)
+            o = gates_t[n, 3 * H + j]
+            da_t[n, 3 * H + j] = dh[n, j] * ((1 - o) * o * tanh_c_t[n, j])
             dc[n, j] *= gates_t[n, H + j]        # carry to c_{t-1}: times f
 
 
 @jit
-def bptt(WhhT, gates, local, dtanh, dh_out, dh, dc, first, da, to_state0):
+def bptt(WhhT, gates, cs, tanh_c, dh_out, dh, dc, first, da, to_state0):
     """As ``manual.layers.lstm._bptt``, each step's GEMM written out: carry (dh, dc) from
     step T back to step first + 1, writing ``da[first:]``. dh_out ``(T, batch, H)``, or
     ``(0, batch, H)`` for none; the others as there, C-contiguous. Returns the gradient at
@@ -96,14 +105,14 @@ def bptt(WhhT, gates, local, dtanh, dh_out, dh, dc, first, da, to_state0):
     for t in range(steps, first, -1):
         if every_step and t < steps:
             dh += dh_out[t - 1]                  # plus the upstream gradient at h_t itself
-        step_back(local[t - 1], dtanh[t - 1], gates[t - 1], dh, dc, da[t - 1])
+        step_back(gates[t - 1], cs[t - 1], tanh_c[t - 1], dh, dc, da[t - 1])
         if t > first + 1 or to_state0:
             matmul_into(da[t - 1], WhhT, dh)    # carry to h_{t-1}: da_t @ Whh.T
     return dh, dc
 
 
 @jit
-def bptt_window(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, k, da):
+def bptt_window(WhhT, gates, cs, tanh_c, dh_out, dh_T, dc_T, k, da):
     """As ``manual.layers.lstm._bptt_window``, each step's GEMMs written out: the gradient
     at step t reaches steps t ... t-k+1, each of the (up to) k live terms carried on its own.
     Writes da; returns (dh0, dc0). The arguments as there, C-contiguous."""
@@ -123,7 +132,7 @@ def bptt_window(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, k, da):
             gc[t % k] = dc_T
         da[t - 1] = 0.0
         for s in range(t, min(t + k, steps + 1)):
-            step_back(local[t - 1], dtanh[t - 1], gates[t - 1], gh[s % k], gc[s % k], ga)
+            step_back(gates[t - 1], cs[t - 1], tanh_c[t - 1], gh[s % k], gc[s % k], ga)
             da[t - 1] += ga
             # carry to step t-1 every term but t + k - 1, whose window ends at step t (its
             # slot is term t-1's at the next step)
@@ -150,32 +159,32 @@ def _contiguous(*arrays):
     return tuple(np.ascontiguousarray(a) for a in arrays)
 
 
-def _bptt(WhhT, gates, local, dtanh, dh_out, dh, dc, first, da, to_state0):
+def _bptt(WhhT, gates, cs, tanh_c, dh_out, dh, dc, first, da, to_state0):
     steps = da.shape[0]
-    WhhT, gates, local, dtanh, dh, dc = _contiguous(WhhT, gates, local, dtanh, dh, dc)
+    WhhT, gates, cs, tanh_c, dh, dc = _contiguous(WhhT, gates, cs, tanh_c, dh, dc)
     dh_out = np.empty((0,) + dh.shape, dh.dtype) if dh_out is None else np.ascontiguousarray(dh_out)
     if dh.shape[1] <= COMPILED_UP_TO:
-        dh, dc = bptt(WhhT, gates, local, dtanh, dh_out, dh, dc, first, da, bool(to_state0))
+        dh, dc = bptt(WhhT, gates, cs, tanh_c, dh_out, dh, dc, first, da, bool(to_state0))
         return (dh, dc) if to_state0 else (None, None)
     for t in range(steps, first, -1):
         if dh_out.shape[0] and t < steps:
             dh += dh_out[t - 1]                  # plus the upstream gradient at h_t itself
-        step_back(local[t - 1], dtanh[t - 1], gates[t - 1], dh, dc, da[t - 1])
+        step_back(gates[t - 1], cs[t - 1], tanh_c[t - 1], dh, dc, da[t - 1])
         if t > first + 1 or to_state0:
             np.matmul(da[t - 1], WhhT, out=dh)   # carry to h_{t-1}: da_t @ Whh.T
     return (dh, dc) if to_state0 else (None, None)
 
 
-def _bptt_window(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, k, da):
+def _bptt_window(WhhT, gates, cs, tanh_c, dh_out, dh_T, dc_T, k, da):
     if dh_T.shape[1] > COMPILED_UP_TO:
-        return lstm._bptt_window(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, k, da)
-    return bptt_window(*_contiguous(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T), k, da)
+        return lstm._bptt_window(WhhT, gates, cs, tanh_c, dh_out, dh_T, dc_T, k, da)
+    return bptt_window(*_contiguous(WhhT, gates, cs, tanh_c, dh_out, dh_T, dc_T), k, da)
 
 
 LOOPS = recurrent.Loops(_forward_steps, _bptt, _bptt_window)
 """The LSTM's time loops compiled (:data:`manual.layers.lstm.NUMPY_LOOPS`'s signatures):
-``forward_steps(gates, hs, cs, tanh_c, Whh, bh)`` in place; ``bptt(WhhT, gates, local,
-dtanh, dh_out, dh, dc, first, da, to_state0) -> (dh_first, dc_first)`` and
-``bptt_window(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, k, da) -> (dh0, dc0)``, both
+``forward_steps(gates, hs, cs, tanh_c, Whh, bh)`` in place; ``bptt(WhhT, gates, cs,
+tanh_c, dh_out, dh, dc, first, da, to_state0) -> (dh_first, dc_first)`` and
+``bptt_window(WhhT, gates, cs, tanh_c, dh_out, dh_T, dc_T, k, da) -> (dh0, dc0)``, both
 writing da. The buffers they write (gates, hs, cs, tanh_c; da) must be C-contiguous, as the
 layer allocates them; the others may be any layout (made contiguous here)."""

@@ -47,15 +47,14 @@ def _lstm_forward_without_bias(gates, hs, cs, tanh_c, Whh, bh):
     lstm.LOOPS.forward_steps(gates, hs, cs, tanh_c, Whh, np.zeros_like(bh))
 
 
-def _lstm_skips_tanh_derivative(WhhT, gates, local, dtanh, dh_out, dh, dc, first, da, to_state0):
-    # dh_t reaches c_t as dh * o, without tanh'(c_t) = 1 - tanh(c_t)^2
-    o = gates[..., 3 * dh.shape[-1]:]
-    return lstm.LOOPS.bptt(WhhT, gates, local, np.ascontiguousarray(o), dh_out, dh, dc, first, da,
-                           to_state0)
+def _lstm_forget_with_c_t(WhhT, gates, cs, tanh_c, dh_out, dh, dc, first, da, to_state0):
+    # off by one in the cell states: df = dc * c_t, where c_t = f * c_{t-1} + i * g means c_{t-1}
+    return lstm.LOOPS.bptt(WhhT, gates, np.concatenate([cs[1:], cs[-1:]]), tanh_c, dh_out, dh, dc,
+                           first, da, to_state0)
 
 
-def _lstm_window_one_step_short(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, k, da):
-    return lstm.LOOPS.bptt_window(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, max(1, k - 1), da)
+def _lstm_window_one_step_short(WhhT, gates, cs, tanh_c, dh_out, dh_T, dc_T, k, da):
+    return lstm.LOOPS.bptt_window(WhhT, gates, cs, tanh_c, dh_out, dh_T, dc_T, max(1, k - 1), da)
 
 
 def _gru_forward_without_bhh(gates, hs, ahn, Whh, bhh):
@@ -89,9 +88,9 @@ BUGS = [
     Bug("numba_lstm_forward_without_bias", SEQNET,
         "the compiled LSTM step leaves out the bias bh",
         "classic", _seqnet_bug(table.LSTM.name, forward_steps=_lstm_forward_without_bias), SEQNET),
-    Bug("numba_lstm_skips_tanh_derivative", SEQNET,
-        "the compiled LSTM BPTT sends dh_t to c_t as dh * o, without tanh'(c_t)",
-        "classic", _seqnet_bug(table.LSTM.name, bptt=_lstm_skips_tanh_derivative), SEQNET),
+    Bug("numba_lstm_forget_with_c_t", SEQNET,
+        "the compiled LSTM BPTT takes the forget gate's derivative with c_t where c_{t-1} belongs",
+        "classic", _seqnet_bug(table.LSTM.name, bptt=_lstm_forget_with_c_t), SEQNET),
     Bug("numba_lstm_window_one_step_short", SEQNET,
         "the compiled LSTM truncated BPTT (a loss at every step) carries each term k - 1 steps, not k",
         "classic", _seqnet_bug(table.LSTM.name, bptt_window=_lstm_window_one_step_short), SEQNET),

@@ -191,7 +191,6 @@ def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads, loops=N
     steps, batch, n_in = xs.shape
     H = hs.shape[2]
     WhhT = np.ascontiguousarray(params["Whh"].T)     # contiguous: the step GEMM runs faster
-    local, dtanh = _local_derivatives(cache)
     # the gradient at the state of step T from dh_last / dc_last (ours to add to)
     dh_T, dc_T = (np.zeros((batch, H), dtype=hs.dtype) if dlast[s] is None else dlast[s].copy()
                   for s in STATES)
@@ -203,10 +202,10 @@ def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads, loops=N
         elif truncate is not None:
             # one gradient, at step T: it flows through steps T .. T-k+1 only
             first, to_state0 = max(0, steps - truncate), input_grads and truncate > steps
-        dh0, dc0 = loops.bptt(WhhT, cache.gates, local, dtanh, dout_tm, dh_T, dc_T, first, da,
-                              to_state0)
+        dh0, dc0 = loops.bptt(WhhT, cache.gates, cache.cs, cache.tanh_c, dout_tm, dh_T, dc_T, first,
+                              da, to_state0)
     else:
-        dh0, dc0 = loops.bptt_window(WhhT, cache.gates, local, dtanh, dout_tm, dh_T, dc_T,
+        dh0, dc0 = loops.bptt_window(WhhT, cache.gates, cache.cs, cache.tanh_c, dout_tm, dh_T, dc_T,
                                      truncate, da)
     # weight gradients: one GEMM each over the steps that received a gradient,
     # dWxh = sum_t x_t.T @ da_t and dWhh = sum_t h_{t-1}.T @ da_t
@@ -227,28 +226,36 @@ def _cell_backward(params, cache, dout_tm, dlast, truncate, input_grads, loops=N
     return grads, dx, {"h": dh0, "c": dc0}
 
 
-def _local_derivatives(cache):
-    """What each step's backward multiplies by, for all steps at once (no carried gradient
-    in it). Returns local ``(T, batch, 4, H)`` and dtanh ``(T, batch, H)``, with which
+def _local_derivatives(gates_t, c_prev, tanh_c_t, local, dtanh):
+    """What step t's backward multiplies by (no carried gradient in it), computed step by
+    step (all steps at once would hold 5 more arrays the size of the states). Writes local
+    ``(batch, 4, H)`` and dtanh ``(batch, H)``, with which
 
         dc_t  = dc (carried) + dh_t * dtanh_t                 (through h_t = o * tanh(c_t))
         da_t  = [dc_t, dc_t, dc_t, dh_t] * local_t            (i, f, g, o)
+
+    gates_t ``(batch, 4H)``: i, f, g, o of step t; c_prev ``(batch, H)``: c_{t-1};
+    tanh_c_t ``(batch, H)``: tanh(c_t).
     """
-    steps, batch, H = cache.tanh_c.shape
-    gates = cache.gates.reshape(steps, batch, 4, H)
-    i, f, g, o = (gates[:, :, k] for k in range(4))
-    tanh_c = cache.tanh_c
-    local = np.empty_like(gates)
-    # c_t = f * c_{t-1} + i * g: di = dc * g, df = dc * c_{t-1}, dg = dc * i; then backprop
-    # through each gate's nonlinearity, sigmoid' = s (1 - s) and tanh' = 1 - g**2
-    np.multiply(g, i * (1 - i), out=local[:, :, 0])
-    np.multiply(cache.cs[:-1], f * (1 - f), out=local[:, :, 1])
-    np.multiply(i, 1 - g * g, out=local[:, :, 2])
+    batch, H = tanh_c_t.shape
+    gates = gates_t.reshape(batch, 4, H)
+    i, g, o = gates[:, 0], gates[:, 2], gates[:, 3]
+    # sigmoid' = s (1 - s), for i, f and o (the g slot is written over below)
+    np.subtract(1, gates, out=local)
+    local *= gates
+    # c_t = f * c_{t-1} + i * g: di = dc * g, df = dc * c_{t-1}, dg = dc * i, g through
+    # tanh' = 1 - g**2
+    local[:, 0] *= g
+    local[:, 1] *= c_prev
+    np.multiply(g, g, out=local[:, 2])
+    np.subtract(1, local[:, 2], out=local[:, 2])
+    local[:, 2] *= i
     # h_t = o * tanh(c_t): do = dh * tanh(c_t), through the output gate's sigmoid
-    np.multiply(tanh_c, o * (1 - o), out=local[:, :, 3])
+    local[:, 3] *= tanh_c_t
     # dh_t reaches c_t through tanh: dh * o * (1 - tanh(c_t)**2)
-    dtanh = o * (1 - tanh_c * tanh_c)
-    return local, dtanh
+    np.multiply(tanh_c_t, tanh_c_t, out=dtanh)
+    np.subtract(1, dtanh, out=dtanh)
+    dtanh *= o
 
 
 def _step_back(local_t, dtanh_t, f_t, dh, dc, da):
@@ -262,32 +269,35 @@ def _step_back(local_t, dtanh_t, f_t, dh, dc, da):
     dc *= f_t                                    # carry to c_{t-1} through c_t = f * c_{t-1} + ...
 
 
-def _bptt(WhhT, gates, local, dtanh, dh_out, dh, dc, first, da, to_state0):
+def _bptt(WhhT, gates, cs, tanh_c, dh_out, dh, dc, first, da, to_state0):
     """Carry one (dh, dc) pair from step T back to step first + 1.
 
-    WhhT ``(4H, H)``: ``Whh.T``; gates ``(T, batch, 4H)``: the cache's; local ``(T, batch,
-    4, H)``, dtanh ``(T, batch, H)``: from :func:`_local_derivatives`; dh_out ``(T, batch,
-    H)``: the upstream gradient at every h_t (that at h_T already in ``dh``), or None; dh,
-    dc ``(batch, H)``: the gradient at (h_T, c_T), modified; da ``(T, batch, 4H)``: dL/da_t
-    is written into ``da[first:]``. Returns the gradient at (h_first, c_first), or (None,
-    None) unless ``to_state0`` (and then the last carry's GEMM is skipped).
+    WhhT ``(4H, H)``: ``Whh.T``; gates ``(T, batch, 4H)``, cs ``(T + 1, batch, H)``, tanh_c
+    ``(T, batch, H)``: the cache's; dh_out ``(T, batch, H)``: the upstream gradient at every
+    h_t (that at h_T already in ``dh``), or None; dh, dc ``(batch, H)``: the gradient at
+    (h_T, c_T), modified; da ``(T, batch, 4H)``: dL/da_t is written into ``da[first:]``.
+    Returns the gradient at (h_first, c_first), or (None, None) unless ``to_state0`` (and
+    then the last carry's GEMM is skipped).
     """
-    steps, H = da.shape[0], dh.shape[-1]
+    steps, batch, H = tanh_c.shape
+    local = np.empty((batch, 4, H), dtype=da.dtype)
+    dtanh = np.empty((batch, H), dtype=da.dtype)
     for t in range(steps, first, -1):
         if dh_out is not None and t < steps:
             dh += dh_out[t - 1]                  # plus the upstream gradient at h_t itself
-        _step_back(local[t - 1], dtanh[t - 1], gates[t - 1, :, H:2 * H], dh, dc, da[t - 1])
+        _local_derivatives(gates[t - 1], cs[t - 1], tanh_c[t - 1], local, dtanh)
+        _step_back(local, dtanh, gates[t - 1, :, H:2 * H], dh, dc, da[t - 1])
         if t > first + 1 or to_state0:
             np.matmul(da[t - 1], WhhT, out=dh)   # carry to h_{t-1}: da_t @ Whh.T
     return (dh, dc) if to_state0 else (None, None)
 
 
-def _bptt_window(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, k, da):
+def _bptt_window(WhhT, gates, cs, tanh_c, dh_out, dh_T, dc_T, k, da):
     """Truncated BPTT with a gradient arriving at every step: the one at step t reaches
     steps t ... t-k+1.
 
     Each of the (up to) k (dh, dc) pairs whose window covers a step is carried separately,
-    so that each can be dropped where its own window ends. WhhT, gates, local, dtanh, da: as
+    so that each can be dropped where its own window ends. WhhT, gates, cs, tanh_c, da: as
     for :func:`_bptt`; dh_out ``(T, batch, H)``, the upstream gradient at every h_t; dh_T,
     dc_T ``(batch, H)``, more gradient at (h_T, c_T) (not modified). Writes da; returns
     (dh0, dc0).
@@ -297,10 +307,13 @@ def _bptt_window(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, k, da):
     gh = np.zeros((k, batch, H), dtype=da.dtype)   # gh[j], gc[j]: gradient at h_t, c_t of term t + j
     gc = np.zeros_like(gh)
     ga = np.empty((k, batch, H4), dtype=da.dtype)
+    local = np.empty((batch, 4, H), dtype=da.dtype)
+    dtanh = np.empty((batch, H), dtype=da.dtype)
     for t in range(steps, 0, -1):
         # term t starts here, at step T with dh_last and dc_last
         gh[0], gc[0] = (dh_T + dh_out[t - 1], dc_T) if t == steps else (dh_out[t - 1], 0)
-        _step_back(local[t - 1], dtanh[t - 1], gates[t - 1, :, H:2 * H], gh, gc, ga)
+        _local_derivatives(gates[t - 1], cs[t - 1], tanh_c[t - 1], local, dtanh)
+        _step_back(local, dtanh, gates[t - 1, :, H:2 * H], gh, gc, ga)
         ga.sum(axis=0, out=da[t - 1])
         # carry every term to step t-1 except term t + k - 1, whose window ends at step t
         np.matmul(ga[:-1].reshape(-1, H4), WhhT, out=gh[1:].reshape(-1, H))
@@ -311,7 +324,8 @@ def _bptt_window(WhhT, gates, local, dtanh, dh_out, dh_T, dc_T, k, da):
 NUMPY_LOOPS = recurrent.Loops(_forward_steps, _bptt, _bptt_window)
 """The LSTM's time loops in NumPy (the readable reference; ``compiled.lstm.LOOPS`` are the
 same loops compiled by numba): ``forward_steps(gates, hs, cs, tanh_c, Whh, bh)`` (in place,
-:func:`_forward_steps`), ``bptt(WhhT, gates, local, dtanh, dh_out, dh, dc, first, da,
-to_state0) -> (dh_first, dc_first)`` (:func:`_bptt`) and ``bptt_window(WhhT, gates, local,
-dtanh, dh_out, dh_T, dc_T, k, da) -> (dh0, dc0)`` (:func:`_bptt_window`), both writing
-``da``."""
+:func:`_forward_steps`), ``bptt(WhhT, gates, cs, tanh_c, dh_out, dh, dc, first, da,
+to_state0) -> (dh_first, dc_first)`` (:func:`_bptt`) and ``bptt_window(WhhT, gates, cs,
+tanh_c, dh_out, dh_T, dc_T, k, da) -> (dh0, dc0)`` (:func:`_bptt_window`), both writing
+``da``; each step's local derivatives are computed in the loop from the cache's gates,
+cell states and tanh(c_t)."""

@@ -44,16 +44,15 @@ def _layer(hidden, dtype, seed=0):
 
 
 def _backward_inputs(params, cache, rng):
-    """What the layer passes the backward loops: WhhT, gates, local, dtanh; and upstream
+    """What the layer passes the backward loops: WhhT, gates, cs, tanh_c; and upstream
     gradients: dout as the layer gets it, a time-major view of a batch-first array (not
     contiguous), and a gradient at (h_T, c_T)."""
     dtype = cache.hs.dtype
-    local, dtanh = lstm._local_derivatives(cache)
     hidden = cache.hs.shape[2]
     dout_tm = rng.standard_normal((BATCH, STEPS, hidden)).astype(dtype).transpose(1, 0, 2)
     assert not dout_tm.flags.c_contiguous
     dh_T, dc_T = (rng.standard_normal((BATCH, hidden)).astype(dtype) for _ in range(2))
-    return (np.ascontiguousarray(params["Whh"].T), cache.gates, local, dtanh), dout_tm, dh_T, dc_T
+    return (np.ascontiguousarray(params["Whh"].T), cache.gates, cache.cs, cache.tanh_c), dout_tm, dh_T, dc_T
 
 
 def _da(cache):
