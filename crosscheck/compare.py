@@ -111,6 +111,14 @@ def tolerances_for(dtype, rtol, atol):
     return (default_rtol if rtol is None else rtol), (default_atol if atol is None else atol)
 
 
+def relative_error(max_abs, scale, rtol, atol):
+    """``max_abs`` in units of the reference's ``scale``, the tolerance's floor
+    ``atol / rtol`` being the smallest scale: finite where the reference is all zeros, and
+    <= about rtol when the key passes."""
+    unit = max(scale, atol / rtol if rtol > 0 else 0.0)
+    return max_abs / unit if unit > 0 else (0.0 if max_abs == 0 else float("inf"))
+
+
 def compare_arrays(key, got, ref, *, rtol=None, atol=None):
     """Compare one array ``got`` with ``ref``; return a :class:`KeyReport`."""
     got, ref = np.asarray(got), np.asarray(ref)
@@ -138,12 +146,8 @@ def compare_arrays(key, got, ref, *, rtol=None, atol=None):
     index = tuple(int(i) for i in np.unravel_index(flat, err.shape))
     scale = float(np.max(np.abs(ref)))
     max_abs = float(err.flat[flat])
-    # in units of the reference's scale, the tolerance's floor atol / rtol being the
-    # smallest scale: finite where the reference is all zeros, and <= about rtol when ok
-    unit = max(scale, atol / rtol if rtol > 0 else 0.0)
-    rel = max_abs / unit if unit > 0 else (0.0 if max_abs == 0 else float("inf"))
     ok = max_abs <= atol + rtol * scale
-    return KeyReport(key, bool(ok), ref.shape, max_abs, rel, index,
+    return KeyReport(key, bool(ok), ref.shape, max_abs, relative_error(max_abs, scale, rtol, atol), index,
                      float(got.flat[flat]), float(ref.flat[flat]))
 
 

@@ -24,7 +24,9 @@ unlikely (where random signs alone would cancel two swapped entries half of the 
 import numpy as np
 
 from crosscheck import contracts
-from crosscheck.compare import Comparison, KeyReport, check_tolerances, compare, tolerances_for
+from crosscheck.compare import (Comparison, KeyReport, _checked_dict, check_tolerances, compare, relative_error,
+                                tolerances_for)
+from modelspec.checks import check_real, check_rng
 from modelspec.checks import check_params
 
 EPS = np.finfo(np.float64).eps
@@ -69,12 +71,35 @@ def _scalar_loss(value, name):
     return float(loss)
 
 
-def _differenced(loss_fn, params, args, options):
+def _check_directions(directions, params):
+    """Raise unless ``directions`` is a dict with the keys of ``params``, each a finite
+    float ndarray of its parameter's shape."""
+    if not isinstance(directions, dict):
+        raise TypeError(f"directions must be a dict {{key: array shaped like params[key]}}; "
+                        f"got {type(directions).__name__}")
+    if set(directions) != set(params):
+        raise ValueError(f"directions must have the keys of params {sorted(params)}; "
+                         f"got {sorted(map(repr, directions))}")
+    for key, u in directions.items():
+        if not isinstance(u, np.ndarray) or u.dtype.kind != "f":
+            dtype = f" of dtype {u.dtype}" if isinstance(u, np.ndarray) else ""
+            raise TypeError(f"directions[{key!r}] must be a float ndarray; got {type(u).__name__}{dtype}")
+        if u.shape != np.shape(params[key]):
+            raise ValueError(f"directions[{key!r}] must have the shape of params[{key!r}], "
+                             f"{np.shape(params[key])}; got {u.shape}")
+        if not np.all(np.isfinite(u)):
+            raise ValueError(f"directions[{key!r}] contains NaN or inf")
+
+
+def _differenced(loss_fn, params, args, options, directions=None):
     """``(f, params)``: ``f(p)`` the float loss of ``loss_fn(p, *args, **options)`` with
     every float array in float64, and a float64 copy of params to move; refused (see
-    :func:`numeric_grad`) before any difference is taken."""
+    :func:`numeric_grad`, and ``directions`` if given: :func:`directional_derivatives`)
+    before any difference is taken."""
     check_callable("loss_fn", loss_fn, "loss_fn(params, *args, **options) -> scalar")
     check_param_dict(params)
+    if directions is not None:
+        _check_directions(directions, params)
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     args = tuple(_as_float64(a) for a in args)
     options = {k: _as_float64(v) for k, v in options.items()}
@@ -117,8 +142,10 @@ def numeric_grad(loss_fn, params, *args, **options):
 def random_directions(arrays, seed=0):
     """``{key: u}``: a unit vector (2-norm 1) shaped like each of ``arrays``, its entries
     of random sign and of magnitudes within a factor 2 of each other (see the module doc),
-    from ``seed`` (fixed, so that a report can be reproduced); zeros for an empty array."""
-    rng = np.random.default_rng(seed)
+    from ``seed`` (an int >= 0, fixed so that a report can be reproduced, or a Generator);
+    zeros for an empty array. arrays as :func:`numeric_grad`'s params (refused by key)."""
+    check_param_dict(arrays)
+    rng = check_rng("seed", seed)
     directions = {}
     for key, value in arrays.items():
         shape = np.shape(value)
@@ -136,8 +163,10 @@ def directional_derivatives(loss_fn, params, directions, *args, **options):
     :func:`random_directions`). Only that key's array moves, by ``h * u`` with
     ``h = STEP * max(1, max|p|)`` as for one entry.
     Returns: ``{key: float}``, the derivative along u (0 for an empty array).
+    Refused before the loss is evaluated: as :func:`numeric_grad`, and directions that are
+    not a dict of finite float arrays with params' keys and shapes.
     """
-    f, params = _differenced(loss_fn, params, args, options)
+    f, params = _differenced(loss_fn, params, args, options, directions)
     derivatives = {}
     for key, value in params.items():
         if value.size == 0:
@@ -165,18 +194,33 @@ def compare_directional(grads, reference, directions, derivatives, *, rtol=None,
     value ``g . u``, reference the finite difference, no index, and relative error
     ``|g . u - fd| / max(max|r|, atol / rtol)``, as :func:`crosscheck.compare.compare`
     measures an entry (see the module doc).
+    Refused by name (TypeError/ValueError): grads or reference not dicts of numbers,
+    derivatives not a dict of real numbers, a key of derivatives missing from grads,
+    reference or directions or with another shape there, bad rtol/atol.
     """
+    rtol, atol = check_tolerances(rtol, atol)
+    grads, reference = _checked_dict("grads", grads), _checked_dict("reference", reference)
+    for name, value in (("directions", directions), ("derivatives", derivatives)):
+        if not isinstance(value, dict):
+            raise TypeError(f"{name} must be a dict; got {type(value).__name__}")
+    for key, derivative in derivatives.items():
+        check_real(f"derivatives[{key!r}]", derivative)
+        shapes = {name: np.shape(given[key]) for name, given in
+                  (("grads", grads), ("reference", reference), ("directions", directions)) if key in given}
+        if len(shapes) < 3:
+            missing = sorted({"grads", "reference", "directions"} - set(shapes))
+            raise ValueError(f"derivatives[{key!r}] has no counterpart in {', '.join(missing)}")
+        if len(set(shapes.values())) > 1:
+            raise ValueError(f"grads, reference and directions must have one shape at {key!r}; got {shapes}")
     reports = {}
     for key, derivative in derivatives.items():
-        g, r = np.asarray(grads[key]), np.asarray(reference[key])
+        g, r = grads[key], reference[key]
         key_rtol, key_atol = tolerances_for(g.dtype, rtol, atol)
         value = float(np.vdot(g.astype(np.float64), directions[key]))
         scale = float(np.max(np.abs(r))) if r.size else 0.0
         error = abs(value - derivative)
-        unit = max(scale, key_atol / key_rtol if key_rtol > 0 else 0.0)
-        relative = error / unit if unit > 0 else (0.0 if error == 0 else float("inf"))
-        reports[key] = KeyReport(key, bool(error <= key_atol + key_rtol * scale), r.shape, error, relative,
-                                 None, value, float(derivative))
+        reports[key] = KeyReport(key, bool(error <= key_atol + key_rtol * scale), r.shape, error,
+                                 relative_error(error, scale, key_rtol, key_atol), None, value, float(derivative))
     return Comparison(all(r.ok for r in reports.values()), reports)
 
 

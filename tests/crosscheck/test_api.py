@@ -8,7 +8,6 @@ import crosscheck
 import manual
 import auto
 from crosscheck import Case, Model
-from crosscheck.numeric import compare_directional, directional_derivatives, random_directions
 from crosscheck.strategies import float_arrays
 from tests.helpers import small_mlp, wrong_sign
 
@@ -103,67 +102,6 @@ def test_numeric_grad_of_a_known_function():
     fd = crosscheck.numeric_grad(f, p, a)
     np.testing.assert_allclose(fd["w"], 3 * a * p["w"] ** 2, rtol=1e-9)
     np.testing.assert_allclose(fd["v"], np.cos(p["v"]), rtol=1e-9)
-
-
-def test_directional_derivatives_of_a_known_function():
-    def f(p, a):
-        return np.sum(a * p["w"] ** 3) + np.sin(p["v"]).sum()
-    p = {"w": np.array([[1.0, -2.0]]), "v": np.array([0.3, 4.0]), "e": np.zeros((0, 2))}
-    a = np.array([[2.0, 0.5]])
-    directions = random_directions(p)
-    assert all(np.isclose(np.linalg.norm(u), 1.0) for k, u in directions.items() if k != "e")
-    along = directional_derivatives(f, p, directions, a)
-    assert np.isclose(along["w"], np.vdot(3 * a * p["w"] ** 2, directions["w"]), rtol=1e-9, atol=0)
-    assert np.isclose(along["v"], np.vdot(np.cos(p["v"]), directions["v"]), rtol=1e-9, atol=0)
-    assert along["e"] == 0.0
-    assert p["w"].tolist() == [[1.0, -2.0]]          # the arrays are left as they were
-
-
-def test_compare_directional_catches_one_wrong_entry_anywhere_at_the_documented_bound():
-    # numeric's module doc: one wrong entry of a 60-entry key is caught once its error
-    # exceeds 2 sqrt(60) rtol max|r|, wherever it is; the correct gradient passes
-    r = {"W": np.random.default_rng(1).standard_normal((6, 10))}
-    u = random_directions(r)
-    exact = {"W": float(np.vdot(r["W"], u["W"]))}
-    assert compare_directional(r, r, u, exact, rtol=1e-5, atol=0.0).ok
-    delta = 1.01 * 2 * np.sqrt(60) * 1e-5 * np.max(np.abs(r["W"]))
-    for index in np.ndindex(6, 10):
-        wrong = r["W"].copy()
-        wrong[index] += delta
-        report = compare_directional({"W": wrong}, r, u, exact, rtol=1e-5, atol=0.0).reports["W"]
-        assert not report.ok and report.index is None and report.max_rel_error > 1e-5
-
-
-def test_compare_directional_catches_swapped_entries():
-    # a wrong index swaps two entries: equal and opposite errors, which random signs of
-    # equal magnitude would cancel half of the time
-    r = {"W": np.arange(1.0, 10.0).reshape(3, 3)}
-    u = random_directions(r)
-    exact = {"W": float(np.vdot(r["W"], u["W"]))}
-    for i, j in [(0, 1), (0, 2), (1, 2)]:
-        wrong = r["W"].copy()
-        wrong[i, j], wrong[j, i] = r["W"][j, i], r["W"][i, j]
-        assert not compare_directional({"W": wrong}, r, u, exact).ok
-
-
-def test_check_case_differences_along_directions_and_every_entry_when_they_disagree():
-    from tests.crosscheck.user_model import LINREG
-    rng = np.random.default_rng(0)
-    params = {"w": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
-    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
-    # everything agrees: one number per key, along a direction
-    report = crosscheck.check_case(LINREG, Case(params, (x, y), {"truncate": None}))
-    assert report.ok and set(report.numeric.reports) == {"w", "b"}
-    assert all(r.index is None for r in report.numeric.reports.values())
-    # truncated, both sides agree on a gradient that is not the loss's: finite
-    # differences of every entry say where (a model that claims such cases smooth)
-    claims_smooth = LINREG._replace(smooth=lambda case: True)
-    report = crosscheck.check_case(claims_smooth, Case(params, (x, y), {"truncate": 1}))
-    assert not report.ok and report.autograd.ok and not report.numeric.ok
-    against, worst = report.worst()
-    assert against == "finite differences" and worst.index is not None
-    assert report.references["finite differences"][worst.key].shape == params[worst.key].shape
-    assert "finite differences" in report.describe()
 
 
 def test_check_numeric_passes_correct_and_catches_wrong():
